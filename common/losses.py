@@ -1,0 +1,75 @@
+"""Adversarial losses as small pure functions of discriminator outputs.
+
+Every function takes logits (raw discriminator or critic outputs) and returns a scalar.
+Each docstring names the formula the original wrote and the paper it comes from.
+"""
+
+import tensorflow as tf
+
+
+def minimax_discriminator_loss(real_logits, fake_logits):
+    """-mean(log D(x) + log(1 - D(G(z)))), with D = sigmoid(logits).
+
+    The discriminator loss of Goodfellow et al., "Generative Adversarial Nets" (2014),
+    eq. 1, as the original's ``GANModel._Loss_discriminator`` wrote it. The original took
+    ``tf.log`` of sigmoid outputs, which is -inf once a sigmoid saturates (quirk Q8);
+    ``log sigmoid(l) = -softplus(-l)`` and ``log(1 - sigmoid(l)) = -softplus(l)`` give the
+    same numbers wherever the original's are finite, and stay finite everywhere else.
+    The original summed the two terms per sample before one mean; with equal batch sizes
+    that is the same as summing the two means.
+    """
+    real_logits = tf.convert_to_tensor(real_logits)
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    return tf.reduce_mean(tf.nn.softplus(-real_logits) + tf.nn.softplus(fake_logits))
+
+
+def non_saturating_generator_loss(fake_logits):
+    """-mean(log D(G(z))), the "non-saturating" generator loss of Goodfellow et al. (2014), sec. 3.
+
+    As the original's ``GANModel._Loss_generator``, computed stably from logits (Q8).
+    """
+    return tf.reduce_mean(tf.nn.softplus(-tf.convert_to_tensor(fake_logits)))
+
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """mean(C(x)) - mean(C(G(z))): the original's critic loss, before the penalty.
+
+    Arjovsky et al., "Wasserstein GAN" (2017), with the sign flipped against the paper
+    (which minimises mean(C(G(z))) - mean(C(x))). The original's generator loss is
+    flipped as well (see :func:`wasserstein_generator_loss`), so the two stay a
+    consistent game in which the critic scores real images LOW. The port keeps the sign:
+    it changes no image, only what the loss curves and the critic's outputs mean.
+    """
+    return tf.reduce_mean(real_scores) - tf.reduce_mean(fake_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """mean(C(G(z))): the original's generator loss (sign convention as the critic's)."""
+    return tf.reduce_mean(fake_scores)
+
+
+def interpolate(real, fake, alpha):
+    """x_hat = x + alpha * (G(z) - x), the random points the penalty is taken at."""
+    return real + alpha * (fake - real)
+
+
+def gradient_penalty(critic, real, fake, alpha, norm_axes):
+    """mean((||dC(x_hat)/dx_hat|| - 1)^2): the WGAN-GP penalty.
+
+    Gulrajani et al., "Improved Training of Wasserstein GANs" (2017), eq. 3. The gradient
+    is that of the critic's outputs summed over the batch (as ``tf.gradients`` took it),
+    which for a per-sample critic equals each sample's own gradient.
+
+    ``alpha`` is broadcast against the images: shape ``[B, 1, 1, 1]`` gives the paper's
+    one interpolation weight per sample; the original drew one per PIXEL (shape of x,
+    quirk Q4). ``norm_axes`` are the axes the slope norm is taken over: ``(1, 2, 3)`` in
+    the paper; the original's ``reduction_indices=[1]`` took it over the image height
+    only, leaving a ``[B, W, C]`` grid of "slopes" that the mean then averages.
+    """
+    x_hat = interpolate(real, fake, alpha)
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat)
+    gradients = tape.gradient(scores, x_hat)
+    slopes = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=norm_axes))
+    return tf.reduce_mean(tf.square(slopes - 1.0))

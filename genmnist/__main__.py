@@ -1,0 +1,5 @@
+import sys
+
+from genmnist.cli import main
+
+sys.exit(main())

@@ -1,0 +1,29 @@
+"""``genmnist``: the command line for the two MNIST models."""
+
+import os
+
+from common import cli, data
+
+EMBEDDED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist10k.npz")
+
+
+def read_mnist(path, recipe, args=None):
+    """Images for a MNIST model: the embedded 10k sample unless --data names a file."""
+    return data.read_images(path or EMBEDDED, recipe.image_shape)
+
+
+def family():
+    from genmnist.models import RECIPES
+
+    return cli.Family(
+        prog="genmnist",
+        description="The MNIST GANs of junqiangchen/GAN (TF1), ported to TensorFlow 2 / Keras 3.",
+        recipes=RECIPES, default_model="gan", read_data=read_mnist,
+        data_help="training images: a .npz with an 'x' array (or Keras' mnist.npz), the "
+                  "original's CSV (label, then 784 pixels), an MNIST IDX file or folder "
+                  "(raw or .gz), or 'keras' for keras.datasets.mnist; default: the embedded "
+                  "10,000-digit MNIST sample")
+
+
+def main(argv=None):
+    return cli.main(family(), argv)

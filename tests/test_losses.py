@@ -1,0 +1,84 @@
+"""The losses equal the original's formulas, and stay finite where the original's were not."""
+
+import numpy as np
+import tensorflow as tf
+
+from common import losses
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_minimax_discriminator_loss_equals_the_originals_log_formula():
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(0, 3, (64, 1)), rng.normal(0, 3, (64, 1))
+    naive = -np.mean(np.log(sigmoid(real)) + np.log(1 - sigmoid(fake)))
+    ours = losses.minimax_discriminator_loss(real.astype(np.float32), fake.astype(np.float32))
+    np.testing.assert_allclose(float(ours), naive, rtol=1e-5)
+
+
+def test_non_saturating_generator_loss_equals_the_originals_log_formula():
+    fake = np.random.default_rng(1).normal(0, 3, (64, 1))
+    naive = -np.mean(np.log(sigmoid(fake)))
+    np.testing.assert_allclose(float(losses.non_saturating_generator_loss(fake.astype(np.float32))),
+                               naive, rtol=1e-5)
+
+
+def test_losses_stay_finite_at_saturated_logits():
+    saturated = np.array([[-200.0], [200.0]], np.float32)
+    with np.errstate(divide="ignore"):
+        assert not np.isfinite(-np.mean(np.log(sigmoid(np.float32(-200.0)))))  # the original's
+    d = losses.minimax_discriminator_loss(saturated, saturated)
+    g = losses.non_saturating_generator_loss(saturated)
+    assert np.isfinite(float(d)) and np.isfinite(float(g))
+    np.testing.assert_allclose(float(g), 100.0, rtol=1e-6)  # softplus(200) / 2
+
+
+def test_wasserstein_losses_keep_the_originals_sign():
+    real, fake = np.array([1.0, 3.0], np.float32), np.array([-2.0, 0.0], np.float32)
+    assert float(losses.wasserstein_critic_loss(real, fake)) == 2.0 - (-1.0)
+    assert float(losses.wasserstein_generator_loss(fake)) == -1.0
+
+
+def _tiny_critic():
+    kernel = tf.constant(np.random.default_rng(2).normal(size=(2 * 3 * 1, 1)), tf.float32)
+
+    def critic(x):
+        flat = tf.reshape(x, [tf.shape(x)[0], -1])
+        return tf.matmul(tf.square(flat), kernel)  # non-linear, so the slope depends on x_hat
+    return critic
+
+
+def test_gradient_penalty_as_written_in_the_original_per_pixel_alpha_height_norm():
+    rng = np.random.default_rng(3)
+    real = tf.constant(rng.uniform(size=(4, 2, 3, 1)), tf.float32)
+    fake = tf.constant(rng.uniform(size=(4, 2, 3, 1)), tf.float32)
+    alpha = tf.constant(rng.uniform(size=(4, 2, 3, 1)), tf.float32)  # one per pixel
+    critic = _tiny_critic()
+    x_hat = real + alpha * (fake - real)
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        out = critic(x_hat)
+    g = tape.gradient(out, x_hat).numpy()
+    slopes = np.sqrt((g ** 2).sum(axis=1))  # axis 1 only: image height
+    assert slopes.shape == (4, 3, 1)
+    expected = np.mean((slopes - 1) ** 2)
+    ours = losses.gradient_penalty(critic, real, fake, alpha, norm_axes=(1,))
+    np.testing.assert_allclose(float(ours), expected, rtol=1e-5)
+
+
+def test_gradient_penalty_of_the_paper_per_sample_alpha_full_norm():
+    rng = np.random.default_rng(4)
+    real = tf.constant(rng.uniform(size=(4, 2, 3, 1)), tf.float32)
+    fake = tf.constant(rng.uniform(size=(4, 2, 3, 1)), tf.float32)
+    alpha = tf.constant(rng.uniform(size=(4, 1, 1, 1)), tf.float32)
+    critic = _tiny_critic()
+    x_hat = real + alpha * (fake - real)
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        out = critic(x_hat)
+    g = tape.gradient(out, x_hat).numpy()
+    expected = np.mean((np.sqrt((g ** 2).sum(axis=(1, 2, 3))) - 1) ** 2)
+    ours = losses.gradient_penalty(critic, real, fake, alpha, norm_axes=(1, 2, 3))
+    np.testing.assert_allclose(float(ours), expected, rtol=1e-5)
