@@ -234,8 +234,23 @@ register(Command("generate", "generate images from a trained run (the original's
 
 # --- the program -------------------------------------------------------------------------
 
+# Modules that register further commands (export, import-tf1, ...) when they are present.
+COMMAND_MODULES = ("common.export", "common.legacy_tf1.commands", "common.evaluation")
+
+
+def _load_command_modules():
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
 
 def build_parser(family):
+    _load_command_modules()
     parser = argparse.ArgumentParser(prog=family.prog, description=family.description)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
