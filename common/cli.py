@@ -249,11 +249,18 @@ def _load_command_modules():
                 raise
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line that says where to look, not a usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(family):
     _load_command_modules()
-    parser = argparse.ArgumentParser(prog=family.prog, description=family.description)
+    parser = OneLineParser(prog=family.prog, description=family.description)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     commands.required = True
     for command in COMMANDS.values():
         sub = commands.add_parser(command.name, help=command.help, description=command.help)
