@@ -16,10 +16,18 @@ file and what is wrong):
 * IDX files (``train-images-idx3-ubyte``, raw or ``.gz``), or a folder holding one;
 * ``keras``: ``keras.datasets.mnist.load_data()``, which reads Keras' cache file and
   downloads it only where the network allows.
+
+A data set too large to hold in memory (the faces; see :mod:`genface.data`) is an
+:class:`ImageFiles` instead of an array: a list of files and the function that decodes
+one. :func:`batches` serves both alike, and because the decoder is the same function an
+in-memory load uses, a run gets the same batches whichever way its data is held.
 """
 
+import dataclasses
 import gzip
 import os
+import zlib
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -79,6 +87,9 @@ def _read_npz(path):
                 except ValueError as exc:  # object arrays need pickle, which is never allowed
                     raise UserError(f"{path}: array {key!r} cannot be read without pickle ({exc}); "
                                     f"store plain numeric arrays") from exc
+                except Exception as exc:  # a damaged member of the zip archive
+                    raise UserError(f"{path}: array {key!r} is damaged ({exc.__class__.__name__}: "
+                                    f"{exc})") from exc
         raise UserError(f"{path}: no image array; expected a key 'x' (or Keras' 'x_train'), "
                         f"found {sorted(archive.files)}")
 
@@ -89,25 +100,30 @@ def _open_text(path):
 
 def _read_csv(path, pixels):
     """The original's CSV: one image per row, a label first, then ``pixels`` values 0..255."""
+    try:
+        with _open_text(path) as handle:
+            text_lines = handle.readlines()
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+        raise UserError(f"{path}: not a readable text CSV ({exc.__class__.__name__}: {exc}); "
+                        f"expected comma-separated numbers, one image per row") from None
     rows = []
-    with _open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            line = line.strip()
-            if not line:
+    for line_number, line in enumerate(text_lines, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        cells = line.split(",")
+        require(len(cells) == pixels + 1,
+                f"{path}, line {line_number}: {len(cells)} columns, expected {pixels + 1} "
+                f"(a label, then {pixels} pixel values)")
+        try:
+            rows.append(np.asarray(cells[1:], dtype=np.float64))
+        except ValueError:
+            # Only the first line may be a header: pd.read_csv in the original took it so.
+            if line_number == 1 and not rows:
                 continue
-            cells = line.split(",")
-            require(len(cells) == pixels + 1,
-                    f"{path}, line {line_number}: {len(cells)} columns, expected {pixels + 1} "
-                    f"(a label, then {pixels} pixel values)")
-            try:
-                rows.append(np.asarray(cells[1:], dtype=np.float64))
-            except ValueError:
-                # Only the first line may be a header: pd.read_csv in the original took it so.
-                if line_number == 1 and not rows:
-                    continue
-                bad = next(c for c in cells[1:] if not _is_number(c))
-                raise UserError(f"{path}, line {line_number}: non-numeric pixel value {bad!r}; "
-                                f"every cell after the label must be a number 0..255") from None
+            bad = next(c for c in cells[1:] if not _is_number(c))
+            raise UserError(f"{path}, line {line_number}: non-numeric pixel value {bad!r}; "
+                            f"every cell after the label must be a number 0..255") from None
     require(rows, f"{path}: no image rows; expected a label column and {pixels} pixel columns per row")
     values = np.stack(rows)
     require(np.all(np.isfinite(values)), f"{path}: NaN or infinite pixel values; pixels must be 0..255")
@@ -139,8 +155,8 @@ def _read_idx(path):
     try:
         with opener(path, "rb") as handle:
             data = handle.read()
-    except (OSError, EOFError) as exc:
-        raise UserError(f"{path}: cannot read ({exc})") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UserError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from exc
     require(len(data) >= 4 and data[0] == 0 and data[1] == 0 and data[2] in IDX_TYPES,
             f"{path}: not an IDX file (bad magic number); expected MNIST's train-images-idx3-ubyte, "
             f"a .npz or a .csv")
@@ -205,20 +221,72 @@ def to_unit_range(images):
     return tf.cast(images, tf.float32) / 255.0
 
 
+@dataclasses.dataclass(frozen=True)
+class ImageFiles:
+    """A data set left on disk: image files decoded when their batch comes up.
+
+    ``decode(path)`` returns one uint8 ``[H, W, C]`` image of ``image_shape``; it must be
+    the function that loading the same files into memory uses, so that the streamed
+    batches equal the in-memory ones byte for byte. The files are expected to have been
+    checked already (see :func:`genface.data.read_faces`): a decode failure here stops
+    training.
+    """
+
+    paths: tuple
+    image_shape: tuple
+    decode: Callable
+
+    def __len__(self):
+        return len(self.paths)
+
+    @property
+    def nbytes(self):
+        return len(self.paths) * int(np.prod(self.image_shape))
+
+
 def batches(images, batch_size, seed, start_step=0, steps=None):
     """A ``tf.data`` pipeline of float32 batches in [0, 1], starting at batch ``start_step``.
 
-    ``images`` is uint8 ``[N, H, W, C]``. Batch ``s`` depends only on ``seed`` and ``s``, so
-    the stream can be resumed anywhere. ``steps`` of None means an endless stream.
+    ``images`` is uint8 ``[N, H, W, C]``, or an :class:`ImageFiles` whose images are
+    decoded in parallel as the batches need them. Batch ``s`` depends only on ``seed``
+    and ``s``, so the stream can be resumed anywhere. ``steps`` of None means an endless
+    stream.
     """
     count = len(images)
     require(batch_size <= count, f"batch size {batch_size} is larger than the data set "
                                  f"({count} images); lower --batch-size")
-    table = tf.constant(images)
     stop = None if steps is None else start_step + steps
     steps_ds = (tf.data.Dataset.range(start_step, stop) if stop is not None
                 else tf.data.Dataset.counter(start_step))
+    if isinstance(images, ImageFiles):
+        return _file_batches(images, steps_ds, batch_size, seed)
+    table = tf.constant(images)
     return (steps_ds
             .map(lambda step: to_unit_range(tf.gather(table, batch_indices(step, count, batch_size, seed))),
                  num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def _file_batches(files, steps_ds, batch_size, seed):
+    """Batches of :func:`batches` for files: the same indices, each image decoded on demand.
+
+    The indices of each batch are spread into single images so that ``tf.data`` decodes
+    them in parallel (``deterministic=True`` keeps their order), then regrouped: each
+    step contributes exactly ``batch_size`` indices, so ``batch`` rebuilds step ``s``.
+    """
+    count = len(files)
+
+    def load(index):
+        return files.decode(files.paths[int(index)])
+
+    def decode(index):
+        image = tf.numpy_function(load, [index], tf.uint8, stateful=False)
+        return tf.ensure_shape(image, files.image_shape)
+
+    return (steps_ds
+            .map(lambda step: batch_indices(step, count, batch_size, seed))
+            .unbatch()
+            .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .batch(batch_size)
+            .map(to_unit_range)
             .prefetch(tf.data.AUTOTUNE))
