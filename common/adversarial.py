@@ -20,6 +20,7 @@ exactly the weights of 2N steps in one go.
 """
 
 import dataclasses
+import importlib
 from typing import Callable
 
 import keras
@@ -63,12 +64,56 @@ class Recipe:
         return outputs
 
 
+# --- recipes by name, for the .keras format ----------------------------------------------
+#
+# A ``.keras`` file stores a model's config as JSON, and a Recipe holds functions, which
+# JSON cannot. So a model is saved with its recipe's NAME, ``"genmnist.models:gan"`` (the
+# module that defines it and the key in that module's ``RECIPES`` dict), and the name is
+# looked up when the file is loaded. Only the modules listed here are ever imported for a
+# lookup: a file cannot make the loader run code of its choosing, so Keras' safe mode stays
+# meaningful.
+
+RECIPE_MODULES = ("genmnist.models", "genface.models")
+
+
+def recipe_key(recipe):
+    """``"module:name"`` of a recipe, from the module its generator builder lives in."""
+    return f"{recipe.build_generator.__module__}:{recipe.name}"
+
+
+def lookup_recipe(key):
+    """The registered recipe called ``key`` (see :func:`recipe_key`)."""
+    module_name, _, name = str(key).partition(":")
+    if module_name not in RECIPE_MODULES:
+        raise ValueError(f"unknown recipe {key!r}: recipes come from {RECIPE_MODULES}")
+    recipes = getattr(importlib.import_module(module_name), "RECIPES", {})
+    if name not in recipes:
+        raise ValueError(f"unknown recipe {key!r}: {module_name} defines {sorted(recipes)}")
+    return recipes[name]
+
+
+def recipe_changes(recipe):
+    """The plain fields in which ``recipe`` differs from its registered original (JSON-ready)."""
+    registered = lookup_recipe(recipe_key(recipe))
+    changes = {}
+    for field in dataclasses.fields(recipe):
+        value, original = getattr(recipe, field.name), getattr(registered, field.name)
+        if value == original:
+            continue
+        if callable(value) or not isinstance(value, (int, float, str, bool, tuple)):
+            raise ValueError(f"recipe {recipe.name!r}: field {field.name} differs from the "
+                             f"registered recipe and cannot be saved")
+        changes[field.name] = list(value) if isinstance(value, tuple) else value
+    return changes
+
+
 def check_fidelity(fidelity):
     if fidelity not in FIDELITIES:
         raise ValueError(f"fidelity must be one of {FIDELITIES}, got {fidelity!r}")
     return fidelity
 
 
+@keras.saving.register_keras_serializable(package="gan_port")
 class AdversarialModel(keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
 
@@ -76,13 +121,17 @@ class AdversarialModel(keras.Model):
     each step returns ``{"d_loss", "g_loss"}`` as the original's summaries logged them:
     the discriminator loss of the last discriminator step and the generator loss of the
     generator step, each computed before its own update.
+
+    ``run_config`` is the run folder's configuration, carried along so that a model saved
+    in the ``.keras`` format can become a run folder again (see ``common.export``).
     """
 
-    def __init__(self, recipe: Recipe, fidelity="legacy", seed=0, **kwargs):
+    def __init__(self, recipe: Recipe, fidelity="legacy", seed=0, run_config=None, **kwargs):
         super().__init__(name=kwargs.pop("name", recipe.name), **kwargs)
         self.recipe = recipe
         self.fidelity = check_fidelity(fidelity)
         self.seed = int(seed)
+        self.run_config = dict(run_config or {})
         self.generator = recipe.build_generator(fidelity, recipe.z_dim)
         self.discriminator = recipe.build_discriminator(fidelity)
         # Steps taken, warm-up included: the position in the data stream and the RNG.
@@ -99,6 +148,36 @@ class AdversarialModel(keras.Model):
         # Build the optimisers' slots now, outside any tf.cond in the step.
         d_optimizer.build(self.discriminator_variables)
         g_optimizer.build(self.generator_variables)
+
+    # --- the .keras format: config by recipe name, optimisers in the compile config ------
+
+    def get_config(self):
+        return {"name": self.name, "recipe": recipe_key(self.recipe),
+                "recipe_changes": recipe_changes(self.recipe), "fidelity": self.fidelity,
+                "seed": self.seed, "run_config": self.run_config}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        recipe = lookup_recipe(config.pop("recipe"))
+        changes = config.pop("recipe_changes", None) or {}
+        changes = {key: tuple(value) if isinstance(getattr(recipe, key), tuple) else value
+                   for key, value in changes.items()}
+        recipe = dataclasses.replace(recipe, **changes) if changes else recipe
+        for key in ("trainable", "dtype"):
+            config.pop(key, None)
+        return cls(recipe, **config)
+
+    def get_compile_config(self):
+        if not getattr(self, "d_optimizer", None):
+            return {}
+        return {"d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+                "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer)}
+
+    def compile_from_config(self, config):
+        if config:
+            self.compile(d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+                         g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]))
 
     @property
     def discriminator_variables(self):
@@ -148,9 +227,16 @@ class AdversarialModel(keras.Model):
         return real
 
     def discriminator_logits(self, real, fake):
-        """D on real and fake images in one call (the discriminators have no batch norm)."""
-        logits = self.discriminator(tf.concat([real, fake], axis=0), training=True)
-        return tf.split(logits, 2, axis=0)
+        """D on the real and on the fake images, in two calls as the original made them.
+
+        One call on both batches concatenated gives the same values, but not the same
+        float32 rounding: where a gradient cancels exactly (mean(C(x)) - mean(C(G(z)))
+        through a unit active on every image), the original's two separate sums give 0,
+        the concatenated one a residue of ~1e-9, and Adam's first steps turn that residue
+        into a step of ~0.1 learning rates. See ``common/legacy_tf1/compare.py``.
+        """
+        return (self.discriminator(real, training=True),
+                self.discriminator(fake, training=True))
 
     def discriminator_loss(self, real, fake, alpha=None):
         real_logits, fake_logits = self.discriminator_logits(real, fake)

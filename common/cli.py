@@ -30,6 +30,7 @@ class Family:
     data_help: str
     add_data_arguments: Optional[Callable] = None  # extra options for reading data
     generate_scale: bool = False  # offer --scale-factor (the original's imresize step)
+    evaluator: Optional[Callable] = None  # (print_fn) -> scorer with .score(images), .ceiling()
 
 
 @dataclasses.dataclass
@@ -116,6 +117,10 @@ def _add_train_arguments(parser, family):
                         help="continue the run in --out from its newest checkpoint: same model, "
                              "data order, optimiser state and step counter")
     parser.add_argument("--out", required=True, help="the run folder to create (or to resume)")
+    if family.evaluator is not None:
+        parser.add_argument("--eval-every", type=non_negative_int, default=0,
+                            help="every N iterations, score 1000 samples (classifier score, Frechet "
+                                 "distance) and log them to TensorBoard under eval/ (default 0: never)")
     if family.add_data_arguments:
         family.add_data_arguments(parser)
 
@@ -157,8 +162,14 @@ def _run_train(args, family):
     print(f"{family.prog}: training {recipe.name} ({run.config['fidelity']} fidelity) on "
           f"{len(images)} images, {steps} iterations, batch {run.config['batch_size']}, "
           f"seed {run.config['seed']} -> {run.path}")
+    callbacks = []
+    if getattr(args, "eval_every", 0):
+        from common.evaluation import EvaluationMonitor
+
+        callbacks.append(EvaluationMonitor(family.evaluator(print_fn=print), run.logs_dir, args.eval_every,
+                                           seed=run.config["seed"], batch_size=run.config["batch_size"]))
     training.train(run, family.recipes, images, steps, resume=args.resume,
-                   checkpoint_every=args.checkpoint_every)
+                   checkpoint_every=args.checkpoint_every, callbacks=callbacks)
     return 0
 
 

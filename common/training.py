@@ -25,7 +25,7 @@ class TrainingInterrupted(Exception):
 
 
 def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, verbose="auto",
-          print_fn=print):
+          print_fn=print, callbacks=()):
     """Train the run's model to ``steps`` iterations (warm-up not counted); returns the model.
 
     With ``resume`` the newest checkpoint is loaded and training continues from its step,
@@ -59,7 +59,7 @@ def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, verb
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     try:
-        model.fit(stream, epochs=1, steps_per_epoch=remaining, callbacks=[monitor],
+        model.fit(stream, epochs=1, steps_per_epoch=remaining, callbacks=[monitor, *callbacks],
                   verbose=verbose, shuffle=False)
     except KeyboardInterrupt:
         path = run.save(model, manager)

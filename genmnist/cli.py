@@ -12,13 +12,19 @@ def read_mnist(path, recipe, args=None):
     return data.read_images(path or EMBEDDED, recipe.image_shape)
 
 
+def mnist_scorer(print_fn=print):
+    from genmnist.classifier import MnistScorer
+
+    return MnistScorer(print_fn=print_fn)
+
+
 def family():
     from genmnist.models import RECIPES
 
     return cli.Family(
         prog="genmnist",
         description="The MNIST GANs of junqiangchen/GAN (TF1), ported to TensorFlow 2 / Keras 3.",
-        recipes=RECIPES, default_model="gan", read_data=read_mnist,
+        recipes=RECIPES, default_model="gan", read_data=read_mnist, evaluator=mnist_scorer,
         data_help="training images: a .npz with an 'x' array (or Keras' mnist.npz), the "
                   "original's CSV (label, then 784 pixels), an MNIST IDX file or folder "
                   "(raw or .gz), or 'keras' for keras.datasets.mnist; default: the embedded "

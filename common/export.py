@@ -1,0 +1,459 @@
+"""Trained generators for people without this project: SavedModel export, and the ``.keras`` format.
+
+Two ways out of a run folder:
+
+``export`` (SavedModel, the default)
+    A TensorFlow SavedModel of the generator alone, for TensorFlow Serving or for plain
+    ``tf.saved_model.load`` with no project code installed. Its ``serving_default``
+    signature takes ``z`` (float32 ``[None, z_dim]``, any batch size) and returns
+    ``images`` (float32 ``[N, H, W, C]`` in [0, 1], RGB for faces) and ``images_uint8``
+    (``round(images * 255)``). It is written to ``OUT/1/``, the numbered version folder
+    TensorFlow Serving expects, unless ``--version N`` or ``--no-version-folder`` says
+    otherwise; the version folder appears atomically, so a server polling ``OUT`` never
+    loads half an export.
+
+    ``images`` is clipped to [0, 1] in the graph. The vanilla GAN's tanh covers [-1, 1]
+    while its data (legacy fidelity, quirk Q3) was [0, 1]: values below 0 are clipped, as
+    the original's prediction clipped them when it converted to uint8.
+
+``export --format keras`` / ``import-keras``
+    The whole trained GAN (generator, discriminator, both optimisers' state, the step
+    counter, the recipe name, fidelity, seed and the run's settings) in Keras' ``.keras``
+    format, loaded with safe mode on. ``import-keras`` turns such a file back into a run
+    folder, which ``train --resume``, ``generate`` and ``export`` take as usual, so a run
+    can be moved to another machine and resumed exactly.
+
+Batch norm (quirk Q2)
+---------------------
+The vanilla GAN's generator has batch norm. A served model must not depend on which
+other requests share its batch, so the SavedModel normalises by population statistics
+(inference mode). A fixed-fidelity run's moving statistics are those; but the original
+never ran the moving-average updates, so in legacy fidelity (and in a checkpoint imported
+from the original) they are still 0 and 1 and meaningless. For such runs the statistics
+are re-estimated before export: many seeded z vectors go through the generator and each
+batch-norm layer gets the exact mean and variance of its input over all of them, layer by
+layer (each layer's input depends on the statistics of the layers before it). This is
+what batch statistics of a very large batch converge to. It is written into a copy of the
+generator; the run's checkpoint is not changed.
+
+``--legacy-batch-stats`` exports the original's behaviour instead: every request is
+normalised by its own batch's statistics. The output for one z then depends on the other
+z in the request, and a batch of one is degenerate (each feature equals its own mean, so
+the batch-norm layers output only their offsets and every image is the same).
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common.cli import Command, positive_int, register, seed_int
+from common.errors import UserError, require
+
+BATCH_STATS_MODES = ("population", "batch")
+# 20,000 z vectors put each re-estimated mean within about 0.7% of a standard deviation of
+# the population's (the original's training batches of 128 were 9% off, batch to batch),
+# at about 10 s of CPU time for the vanilla GAN.
+DEFAULT_REESTIMATE_SAMPLES = 20_000
+REESTIMATE_CHUNK = 2_000
+SIGNATURE = "serving_default"
+
+
+# --- batch-norm statistics --------------------------------------------------------------
+
+
+def batch_norm_layers(network):
+    return [layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+
+def moving_statistics_problem(model):
+    """Why the model's batch-norm moving statistics cannot be used, or None if they can."""
+    layers = batch_norm_layers(model.generator)
+    if not layers:
+        return None
+    if model.fidelity == "legacy":
+        return ("legacy fidelity never updates them, as the original never did (quirk Q2), "
+                "so they are still at their initial 0 and 1")
+    untouched = all(np.all(np.asarray(layer.moving_mean) == 0.0)
+                    and np.all(np.asarray(layer.moving_variance) == 1.0) for layer in layers)
+    if untouched:
+        return ("they are still at their initial 0 and 1 (never updated, as in a checkpoint "
+                "of the original)")
+    return None
+
+
+def copy_generator(model):
+    """A new generator of the model's recipe holding the model's generator weights."""
+    recipe = model.recipe
+    generator = recipe.build_generator(model.fidelity, recipe.z_dim)
+    generator.set_weights(model.generator.get_weights())
+    return generator
+
+
+def population_moments(probe, z, chunk_size=REESTIMATE_CHUNK):
+    """Mean and (biased) variance per channel of ``probe(z)`` over all of ``z``.
+
+    Each chunk's moments come from TensorFlow; they are pooled in float64 by Chan's
+    parallel formula, so tens of thousands of samples lose no precision to a float32 sum. The
+    variance divides by the count, as batch norm's training mode does.
+    """
+    # One trace for every chunk size (the last chunk may be shorter).
+    @tf.function(input_signature=[tf.TensorSpec([None, z.shape[1]], tf.float32)])
+    def moments(z_chunk):
+        x = probe(z_chunk, training=False)
+        mean, variance = tf.nn.moments(x, axes=list(range(len(x.shape) - 1)))
+        return mean, variance, tf.size(x) // tf.shape(x)[-1]
+
+    count, mean, m2 = 0, 0.0, 0.0
+    for start in range(0, len(z), chunk_size):
+        chunk_mean, chunk_var, chunk_count = (np.asarray(t, np.float64) for t in
+                                              moments(tf.constant(z[start:start + chunk_size])))
+        chunk_count = int(chunk_count)
+        delta = chunk_mean - mean
+        total = count + chunk_count
+        mean = mean + delta * (chunk_count / total)
+        m2 = m2 + chunk_var * chunk_count + delta ** 2 * (count * chunk_count / total)
+        count = total
+    return mean, m2 / count
+
+
+def batch_norm_probe(generator, layer):
+    """A model from the generator's z to the input of its batch-norm ``layer`` (shared weights)."""
+    return keras.Model(generator.inputs[0], layer.input)
+
+
+def reestimate_batch_norm(generator, z, chunk_size=REESTIMATE_CHUNK):
+    """Set every batch-norm layer's moving statistics to its input's moments over ``z``.
+
+    Layer by layer, in order: the input of layer k is computed with layers 1..k-1 already
+    normalising by their new statistics. Changes ``generator`` in place; returns
+    ``{layer name: (mean, variance)}``.
+    """
+    statistics = {}
+    for layer in batch_norm_layers(generator):
+        probe = batch_norm_probe(generator, layer)
+        mean, variance = population_moments(probe, z, chunk_size)
+        layer.moving_mean.assign(mean.astype(np.float32))
+        layer.moving_variance.assign(variance.astype(np.float32))
+        statistics[layer.name] = (mean, variance)
+    return statistics
+
+
+def reestimation_latents(count, z_dim, seed):
+    from common.training import sample_latents
+
+    return sample_latents(count, z_dim, seed)
+
+
+def inference_generator(model, batch_stats="population", reestimate=None,
+                        samples=DEFAULT_REESTIMATE_SAMPLES, seed=0):
+    """The generator an export serves, and a sentence on its batch norm (None if it has none).
+
+    ``reestimate``: None re-estimates the statistics only where they are not valid (see
+    :func:`moving_statistics_problem`); True always; False never. The model is never
+    changed: a re-estimated generator is a copy.
+    """
+    require(batch_stats in BATCH_STATS_MODES,
+            f"batch statistics {batch_stats!r}: expected one of {BATCH_STATS_MODES}")
+    if not batch_norm_layers(model.generator):
+        return model.generator, None
+    if batch_stats == "batch":
+        return model.generator, (
+            "batch norm uses the statistics of each request's own batch (--legacy-batch-stats, "
+            "the original's prediction): outputs depend on the other z in the request, and a "
+            "batch of 1 gives the same image for every z")
+    problem = moving_statistics_problem(model)
+    if reestimate is None:
+        reestimate = problem is not None
+    if not reestimate:
+        note = "batch norm uses the run's moving statistics (inference mode)"
+        if problem:
+            note += f"; WARNING: {problem}"
+        return model.generator, note
+    require(samples >= 2, f"re-estimating batch-norm statistics needs at least 2 samples, got {samples}")
+    generator = copy_generator(model)
+    reestimate_batch_norm(generator, reestimation_latents(samples, model.recipe.z_dim, seed))
+    why = f" because {problem}" if problem else " as asked"
+    return generator, (f"re-estimated batch-norm statistics from {samples} generated samples{why}; "
+                       f"batch norm runs in inference mode on them (z seed {seed})")
+
+
+def batch_statistics_forward(generator, z):
+    """The generator with every batch norm normalising by the batch's own moments.
+
+    What ``generator(z, training=True)`` computes, through the same Keras ops, but without
+    the moving-average updates a training-mode call would write: a served graph must not
+    change its own variables.
+    """
+    require(isinstance(generator, keras.Sequential),
+            "--legacy-batch-stats needs a sequential generator")
+    x = z
+    for layer in generator.layers:
+        if not isinstance(layer, keras.layers.BatchNormalization):
+            x = layer(x, training=False)
+            continue
+        axes = [axis for axis in range(len(x.shape)) if axis != len(x.shape) - 1]
+        mean, variance = keras.ops.moments(x, axes=axes)
+        x = keras.ops.batch_normalization(
+            x, mean, variance, axis=-1, offset=layer.beta if layer.center else None,
+            scale=layer.gamma if layer.scale else None, epsilon=layer.epsilon)
+    return x
+
+
+# --- the SavedModel ----------------------------------------------------------------------
+
+
+class GeneratorServer(tf.Module):
+    """What the SavedModel holds: the generator's variables and one serving function."""
+
+    def __init__(self, generator, recipe, fidelity, batch_stats="population", channel_order="rgb"):
+        super().__init__(name="generator_server")
+        self.generator = generator
+        z_dim = recipe.z_dim
+        reverse_channels = channel_order == "bgr"
+
+        @tf.function(input_signature=[tf.TensorSpec([None, z_dim], tf.float32, name="z")])
+        def serve(z):
+            if batch_stats == "batch":
+                outputs = batch_statistics_forward(self.generator, z)
+            else:
+                outputs = self.generator(z, training=False)
+            images = recipe.generator_images(outputs, fidelity)
+            if reverse_channels:  # a generator trained on BGR pixels (the original's cv2 reads)
+                images = images[..., ::-1]
+            images = tf.clip_by_value(images, 0.0, 1.0)
+            return {"images": images,
+                    "images_uint8": tf.cast(tf.round(images * 255.0), tf.uint8)}
+
+        self.serve = serve
+
+
+def version_folder(out_dir, version=1):
+    """Where the SavedModel goes: ``out_dir/<version>`` or, with ``version=None``, ``out_dir``."""
+    return out_dir if version is None else os.path.join(out_dir, str(int(version)))
+
+
+def export_saved_model(model, out_dir, batch_stats="population", version=1, reestimate=None,
+                       samples=DEFAULT_REESTIMATE_SAMPLES, seed=0, channel_order="rgb"):
+    """Write the model's generator as a SavedModel; returns ``(path, generator, note)``.
+
+    ``generator`` is what the SavedModel computes (a re-estimated copy where batch norm
+    needed one) and ``note`` says how its batch norm normalises (None: it has none).
+    """
+    require(channel_order in ("rgb", "bgr"), f"channel order {channel_order!r}: expected rgb or bgr")
+    target = version_folder(out_dir, version)
+    if version is None:
+        require(not os.path.exists(target) or (os.path.isdir(target) and not os.listdir(target)),
+                f"{target}: already exists and is not an empty folder; give a new --out")
+    else:
+        require(not os.path.exists(target),
+                f"{target}: already exists; pass --version N for a new version or remove it")
+    generator, note = inference_generator(model, batch_stats, reestimate, samples, seed)
+    server = GeneratorServer(generator, model.recipe, model.fidelity, batch_stats, channel_order)
+    parent = os.path.dirname(os.path.abspath(target))
+    os.makedirs(parent, exist_ok=True)
+    # Written beside the target and renamed: TensorFlow Serving watches OUT for numeric
+    # folders and would load a half-written one. The temporary name is not a number.
+    partial = tempfile.mkdtemp(prefix=".partial-export-", dir=parent)
+    # mkdtemp makes the folder private (0700); a server running as another user must read it.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial, 0o777 & ~umask)
+    try:
+        tf.saved_model.save(server, partial, signatures={SIGNATURE: server.serve})
+        info = {"model": model.recipe.name, "fidelity": model.fidelity, "z_dim": model.recipe.z_dim,
+                "image_shape": list(model.recipe.image_shape), "batch_norm": note,
+                "batch_stats": batch_stats if batch_norm_layers(model.generator) else None,
+                "step": int(model.step_counter.numpy()), "signature": SIGNATURE,
+                "inputs": {"z": f"float32 [None, {model.recipe.z_dim}]"},
+                "outputs": {"images": "float32 [N, H, W, C] in [0, 1], clipped",
+                            "images_uint8": "uint8 round(images * 255)"}}
+        os.makedirs(os.path.join(partial, "assets.extra"), exist_ok=True)
+        with open(os.path.join(partial, "assets.extra", "export_info.json"), "w") as handle:
+            json.dump(info, handle, indent=2)
+        if os.path.isdir(target):  # an empty --no-version-folder target
+            os.rmdir(target)
+        os.replace(partial, target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return target, generator, note
+
+
+# --- the .keras format -------------------------------------------------------------------
+
+
+def save_keras(model, path, run_config=None):
+    """The whole GAN in Keras' ``.keras`` format (written atomically)."""
+    require(str(path).endswith(".keras"), f"--out {path}: a Keras file must end in .keras")
+    if run_config is not None:
+        model.run_config = dict(run_config)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    partial = f"{path}.partial.keras"
+    with warnings.catch_warnings():
+        # The wrapper model is never called, so Keras thinks it unbuilt; its generator,
+        # discriminator and optimiser slots are all built and saved.
+        warnings.filterwarnings("ignore", message="You are saving a model that has not yet been built")
+        warnings.filterwarnings("ignore", message=r"__array__ implementation doesn't accept a copy")
+        model.save(partial)
+    os.replace(partial, path)
+    return path
+
+
+def load_keras(path):
+    """A compiled :class:`~common.adversarial.AdversarialModel` from a ``.keras`` file (safe mode)."""
+    from common.adversarial import AdversarialModel
+
+    require(os.path.isfile(path), f"{path}: no such file; give a .keras file written by export --format keras")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as exc:
+        raise UserError(f"{path}: not a loadable .keras GAN ({exc.__class__.__name__}: {exc})") from exc
+    require(isinstance(model, AdversarialModel),
+            f"{path}: holds a {type(model).__name__}, not a GAN written by export --format keras")
+    return model
+
+
+def import_keras(path, run_dir, recipes, data=None):
+    """Turn a ``.keras`` file into a run folder (config.json and a checkpoint); returns the RunFolder."""
+    from common.run import RunFolder
+
+    model = load_keras(path)
+    name = model.recipe.name
+    require(name in recipes and recipes[name].build_generator is model.recipe.build_generator,
+            f"{path}: holds a {name!r} model, this command handles {sorted(recipes)}; "
+            f"use the other program's import-keras")
+    recipe = model.recipe
+    lr = float(model.d_optimizer.learning_rate.numpy())
+    config = {"model": name, "fidelity": model.fidelity, "z_dim": recipe.z_dim,
+              "image_shape": list(recipe.image_shape), "seed": model.seed, "beta1": recipe.beta1,
+              "batch_size": recipe.default_batch_size, "learning_rate": lr, "data": None,
+              "steps": recipe.default_steps}
+    kept = {key: value for key, value in model.run_config.items()
+            if key not in ("version", "steps_done", "global_step", "logs_dir")}
+    config.update(kept)
+    if data is not None:
+        config["data"] = data
+    run = RunFolder.create(run_dir, config)
+    run.save(model)
+    return run, model
+
+
+# --- the commands ------------------------------------------------------------------------
+
+
+def generator_channel_order(config):
+    """``("rgb" | "bgr", reason or None)``: the colour order a run's generator produces.
+
+    The port reads faces as RGB, so its generators make RGB. The original read them with
+    ``cv2.imread`` (BGR), so a face generator imported from one of its checkpoints makes
+    BGR images (quirk Q7); a run folder may also say so itself in ``channel_order``.
+    """
+    if config.get("channel_order") in ("rgb", "bgr"):
+        return config["channel_order"], None
+    if config.get("imported_from") and list(config.get("image_shape", []))[-1:] == [3]:
+        return "bgr", ("its generator comes from a checkpoint of the original, which trained on "
+                       "BGR pixels (cv2.imread)")
+    return "rgb", None
+
+
+def _add_export_arguments(parser, family):
+    parser.add_argument("--run", required=True, help="a run folder written by train")
+    parser.add_argument("--out", required=True,
+                        help="SavedModel: the model folder (the export goes to OUT/1/, the layout "
+                             "TensorFlow Serving reads); --format keras: a FILE.keras")
+    parser.add_argument("--format", choices=("saved_model", "keras"), default="saved_model",
+                        help="saved_model (default): the generator for TensorFlow Serving or plain "
+                             "TensorFlow; keras: the whole GAN with its optimiser state, to move a "
+                             "run and resume it (see import-keras)")
+    versions = parser.add_mutually_exclusive_group()
+    versions.add_argument("--version", type=positive_int, default=1,
+                          help="the version folder number under --out (default 1)")
+    versions.add_argument("--no-version-folder", action="store_true",
+                          help="write the SavedModel directly into --out")
+    parser.add_argument("--legacy-batch-stats", action="store_true",
+                        help="batch norm (vanilla GAN only) normalises by each request's own "
+                             "batch statistics, as the original's prediction did: outputs then "
+                             "depend on the whole batch, and a batch of 1 is degenerate (every "
+                             "image the same). Default: population statistics (inference mode)")
+    parser.add_argument("--reestimate-statistics", action="store_true",
+                        help="re-estimate batch norm's population statistics from generated "
+                             "samples even when the run's moving statistics are valid (they are "
+                             "re-estimated anyway in legacy fidelity and for never-updated ones)")
+    parser.add_argument("--samples", type=positive_int, default=DEFAULT_REESTIMATE_SAMPLES,
+                        help=f"z samples for re-estimating batch-norm statistics "
+                             f"(default {DEFAULT_REESTIMATE_SAMPLES})")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help="seed of those z samples (default 0)")
+    parser.add_argument("--generator-channels", choices=("auto", "rgb", "bgr"), default="auto",
+                        help="colour order the run's generator produces; the SavedModel always "
+                             "returns RGB (auto: BGR for a colour generator imported from the "
+                             "original's checkpoints, which trained on cv2's BGR pixels; else RGB)")
+
+
+def _run_export(args, family):
+    from common.run import RunFolder
+
+    run = RunFolder.open(args.run, family.recipes)
+    if args.format == "keras":
+        require(not args.legacy_batch_stats and not args.reestimate_statistics,
+                "--legacy-batch-stats and --reestimate-statistics apply to SavedModel exports; "
+                "a .keras file keeps the model as trained")
+        require(args.out.endswith(".keras"), f"--out {args.out}: with --format keras, give a FILE.keras")
+        model = run.load_model(family.recipes, expect_partial=False)
+        save_keras(model, args.out, run_config=run.config)
+        print(f"{family.prog}: wrote the whole GAN (step {int(model.step_counter.numpy())}, optimiser "
+              f"state included) to {args.out}; continue it elsewhere with: {family.prog} "
+              f"import-keras --file {args.out} --out RUN_DIR, then train --resume --out RUN_DIR")
+        return 0
+    model = run.load_model(family.recipes)
+    batch_stats = "batch" if args.legacy_batch_stats else "population"
+    version = None if args.no_version_folder else args.version
+    channel_order, why = generator_channel_order(run.config)
+    if args.generator_channels != "auto":
+        channel_order, why = args.generator_channels, None
+    path, _, note = export_saved_model(
+        model, args.out, batch_stats=batch_stats, version=version,
+        reestimate=True if args.reestimate_statistics else None, samples=args.samples,
+        seed=args.seed, channel_order=channel_order)
+    if note:
+        print(f"{family.prog}: {note}")
+    if channel_order == "bgr":
+        print(f"{family.prog}: the export reverses the generator's BGR channels to RGB"
+              + (f" because {why}" if why else ""))
+    recipe = model.recipe
+    shape = ", ".join(str(d) for d in recipe.image_shape)
+    print(f"{family.prog}: wrote a SavedModel of the {recipe.name} generator to {path}: signature "
+          f"'{SIGNATURE}' takes z (float32 [None, {recipe.z_dim}]) and returns images (float32 "
+          f"[N, {shape}] in [0, 1]) and images_uint8")
+    return 0
+
+
+register(Command("export", "export a trained generator as a TensorFlow SavedModel (or the whole "
+                           "GAN as a .keras file)", _add_export_arguments, _run_export))
+
+
+def _add_import_keras_arguments(parser, family):
+    parser.add_argument("--file", required=True, help="a .keras file written by export --format keras")
+    parser.add_argument("--out", required=True, help="the run folder to create")
+    parser.add_argument("--data", default=None,
+                        help="the training data on this machine, for train --resume (default: "
+                             "the path the run was trained on)")
+
+
+def _run_import_keras(args, family):
+    run, model = import_keras(args.file, args.out, family.recipes, data=args.data)
+    print(f"{family.prog}: imported {args.file} into {run.path} at iteration "
+          f"{max(model.iteration, 0)}; continue with: {family.prog} train --resume --out {run.path} "
+          f"--steps N")
+    return 0
+
+
+register(Command("import-keras", "turn a .keras file from export --format keras into a run folder",
+                 _add_import_keras_arguments, _run_import_keras))

@@ -1,0 +1,60 @@
+"""evaluate end to end: a run, an images file; the classifier trained at first use and cached."""
+
+import json
+
+import numpy as np
+import pytest
+
+from genmnist import classifier
+from genmnist.cli import EMBEDDED, main
+
+
+@pytest.fixture
+def quick_classifier(tmp_path, monkeypatch):
+    """One epoch instead of twelve: these tests pin the wiring, not the accuracy."""
+    monkeypatch.setenv("GAN_PORT_CACHE", str(tmp_path / "cache"))
+    full = classifier.train_classifier
+    monkeypatch.setattr(classifier, "train_classifier", lambda **kw: full(epochs=1, **kw))
+    monkeypatch.setattr(classifier, "MIN_ACCURACY", 0.8)
+
+
+def test_evaluate_real_digits_scores_near_the_ceiling(tmp_path, quick_classifier, capsys):
+    with np.load(EMBEDDED) as archive:
+        np.savez(tmp_path / "real.npz", images=archive["x"][::20, ..., None])  # sorted by class
+    assert main(["evaluate", "--images", str(tmp_path / "real.npz"), "--out", str(tmp_path / "r.json")]) == 0
+    report = json.loads(open(tmp_path / "r.json").read())
+    assert report["classifier_accuracy"] >= 0.8
+    generated, ceiling = report["generated"], report["real_held_out"]
+    assert generated["samples"] == 500 and ceiling["samples"] == 2000
+    assert 1 <= generated["classifier_score"] <= 10
+    # Real digits score like the held-out real digits (a one-epoch classifier is unsure, so
+    # the absolute score is low here; the real one's ceiling is about 9.6).
+    assert generated["classifier_score"] == pytest.approx(ceiling["classifier_score"], rel=0.2)
+    assert sum(generated["class_fractions"]) == pytest.approx(1.0, abs=1e-3)
+    assert generated["frechet_distance"] < 20 * max(ceiling["frechet_distance"], 0.5)
+    assert "held-out accuracy" in capsys.readouterr().err  # printed at first use
+
+
+def test_evaluate_a_collapsed_generator_scores_badly(tmp_path, quick_classifier):
+    with np.load(EMBEDDED) as archive:
+        one_digit = np.repeat(archive["x"][:1, ..., None], 300, axis=0)
+    np.savez(tmp_path / "same.npz", images=one_digit)
+    assert main(["evaluate", "--images", str(tmp_path / "same.npz"), "--out", str(tmp_path / "s.json")]) == 0
+    report = json.loads(open(tmp_path / "s.json").read())
+    assert report["generated"]["classifier_score"] == pytest.approx(1.0, abs=1e-6)
+    assert max(report["generated"]["class_fractions"]) == 1.0
+    assert report["generated"]["frechet_distance"] > 5 * report["real_held_out"]["frechet_distance"]
+
+
+def test_evaluate_a_run_folder(tmp_path, quick_classifier):
+    out = str(tmp_path / "gan")
+    assert main(["train", "--steps", "1", "--batch-size", "8", "--seed", "1", "--out", out]) == 0
+    assert main(["evaluate", "--run", out, "-n", "64", "--out", str(tmp_path / "g.json")]) == 0
+    assert json.loads(open(tmp_path / "g.json").read())["generated"]["samples"] == 64
+
+
+@pytest.mark.slow
+def test_the_real_classifier_reaches_98_percent_held_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_PORT_CACHE", str(tmp_path))
+    _, accuracy = classifier.load_classifier()
+    assert accuracy >= 0.98
