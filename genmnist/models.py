@@ -17,6 +17,8 @@ import keras
 
 from common import initializers
 from common.adversarial import Recipe
+# Shared with the faces model; imported here by name so both files read alike.
+from common.layers import leaky_relu, xavier_conv, xavier_deconv, xavier_dense
 from common.naming import build_network
 
 Z_DIM = 100
@@ -70,31 +72,6 @@ def gan_discriminator(fidelity="legacy"):
                            kernel_initializer=init(), bias_initializer="zeros"),
         keras.layers.Dense(1, name="d4", kernel_initializer=init(), bias_initializer="zeros"),
     ], tf1_scope="discriminator")
-
-
-def xavier_dense(units, name, activation=None):
-    return keras.layers.Dense(units, activation=activation, name=name,
-                              kernel_initializer=initializers.ChannelXavierUniform(),
-                              bias_initializer=initializers.constant_bias())
-
-
-def xavier_deconv(filters, name, activation="relu"):
-    return keras.layers.Conv2DTranspose(
-        filters, 5, strides=2, padding="same", activation=activation, name=name,
-        kernel_initializer=initializers.ChannelXavierUniform(),
-        bias_initializer=initializers.constant_bias())
-
-
-def xavier_conv(filters, name, kernel_size=5, strides=2, activation=None):
-    return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
-                               activation=activation, name=name,
-                               kernel_initializer=initializers.ChannelXavierUniform(),
-                               bias_initializer=initializers.constant_bias())
-
-
-def leaky_relu():
-    # The original's max(min(0, 0.2x), x) is exactly a leaky ReLU of slope 0.2.
-    return keras.layers.LeakyReLU(negative_slope=0.2)
 
 
 def wgan_generator(fidelity="legacy", z_dim=Z_DIM):

@@ -1,0 +1,5 @@
+import sys
+
+from genface.cli import main
+
+sys.exit(main())
