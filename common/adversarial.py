@@ -17,8 +17,21 @@ One ``fit`` step is one iteration of the original's loop: it takes one real batc
 warm-up is over, one generator update. Every random draw (z, the penalty's alphas) is a
 stateless function of ``(seed, step)``, so training N steps and resuming for N more gives
 exactly the weights of 2N steps in one go.
+
+Speed without changing a number (GitHub issue 8): the vanilla GAN's generator step reuses
+the generator pass of its discriminator step (same z, same weights: the original computed
+it twice); both optimisers update through TF1's own fused ``ApplyAdam`` kernel
+(:class:`TF1Adam`). Opt-in, named and recorded in the run's config: mixed precision
+(``precision``), XLA (``jit_compile``) and one discriminator call on the real and the
+generated batch together (``fused_discriminator``), each of which changes the rounding.
+
+Many devices (``tf.distribute``): each replica gets a slice of the global batch, draws the
+GLOBAL z and penalty alphas and keeps its own slice of them, and scales its loss by
+1/replicas before the optimiser sums the gradients over replicas; so N replicas compute
+what one device computes on the global batch (see ``common/distribute.py``).
 """
 
+import contextlib
 import dataclasses
 import importlib
 from typing import Callable
@@ -29,6 +42,9 @@ import tensorflow as tf
 from common import losses
 
 FIDELITIES = ("legacy", "fixed")
+# The compute precisions a model can be built with (Keras dtype policies). Variables stay
+# float32 in all of them; the mixed ones compute layers in 16 bits, losses in float32.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +129,56 @@ def check_fidelity(fidelity):
     return fidelity
 
 
+def check_precision(precision):
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return precision
+
+
+@contextlib.contextmanager
+def dtype_policy(precision):
+    """Layers created inside compute in ``precision`` (a Keras dtype policy name)."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(check_precision(precision))
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def replicas_in_sync():
+    """How many replicas train together (1 without a ``tf.distribute`` strategy)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replica_slice(global_values, local_size):
+    """This replica's rows of a tensor drawn for the whole global batch.
+
+    Replica ``r`` trains on rows ``[r * b, (r + 1) * b)`` of the global batch (that is how
+    :func:`common.distribute.distributed_batches` deals it), so it takes the same rows of
+    every random draw, and the replicas together see exactly the single-device draws.
+    """
+    replica = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, tf.int32)
+    return tf.gather(global_values, tf.range(replica * local_size, (replica + 1) * local_size))
+
+
+class GeneratorPass:
+    """A generator forward pass kept on a tape, to be differentiated later.
+
+    The vanilla GAN's generator step uses the z of its discriminator step, and the
+    discriminator update leaves the generator untouched, so G(z) of the generator step is
+    the G(z) the discriminator step already computed. Recording that pass on a tape
+    (paused while the discriminator updates) and resuming the tape for the generator's
+    loss gives the gradient the original computed with a second pass, op for op, without
+    the second pass.
+    """
+
+    def __init__(self, model, z):
+        self.tape = tf.GradientTape()
+        with self.tape:
+            self.fake = model.fake_images(z)
+
+
 @keras.saving.register_keras_serializable(package="gan_port")
 class AdversarialModel(keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
@@ -126,14 +192,24 @@ class AdversarialModel(keras.Model):
     in the ``.keras`` format can become a run folder again (see ``common.export``).
     """
 
-    def __init__(self, recipe: Recipe, fidelity="legacy", seed=0, run_config=None, **kwargs):
+    def __init__(self, recipe: Recipe, fidelity="legacy", seed=0, run_config=None, precision="float32",
+                 fused_discriminator=False, **kwargs):
         super().__init__(name=kwargs.pop("name", recipe.name), **kwargs)
         self.recipe = recipe
         self.fidelity = check_fidelity(fidelity)
         self.seed = int(seed)
         self.run_config = dict(run_config or {})
-        self.generator = recipe.build_generator(fidelity, recipe.z_dim)
-        self.discriminator = recipe.build_discriminator(fidelity)
+        # Speed options (issue 8); the defaults compute exactly what the original computed.
+        self.precision = check_precision(precision)
+        self.fused_discriminator = bool(fused_discriminator)
+        # None: the warm-up is a tf.cond on the step counter inside one traced step. Under
+        # a multi-replica strategy an optimiser update inside a tf.cond is not allowed
+        # (it synchronises replicas), so training sets True for the warm-up's steps and
+        # False after it, and retraces in between (see common/training.py).
+        self.warm_up_phase = None
+        with dtype_policy(self.precision):
+            self.generator = recipe.build_generator(fidelity, recipe.z_dim)
+            self.discriminator = recipe.build_discriminator(fidelity)
         # Steps taken, warm-up included: the position in the data stream and the RNG.
         self.step_counter = self.add_weight(
             shape=(), dtype="int64", initializer="zeros", trainable=False, name="step_counter",
@@ -143,6 +219,10 @@ class AdversarialModel(keras.Model):
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(**kwargs)
+        if self.precision == "mixed_float16":
+            # float16 gradients underflow without loss scaling (bfloat16 has float32's range).
+            d_optimizer = _loss_scaled(d_optimizer)
+            g_optimizer = _loss_scaled(g_optimizer)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         # Build the optimisers' slots now, outside any tf.cond in the step.
@@ -152,9 +232,15 @@ class AdversarialModel(keras.Model):
     # --- the .keras format: config by recipe name, optimisers in the compile config ------
 
     def get_config(self):
-        return {"name": self.name, "recipe": recipe_key(self.recipe),
-                "recipe_changes": recipe_changes(self.recipe), "fidelity": self.fidelity,
-                "seed": self.seed, "run_config": self.run_config}
+        config = {"name": self.name, "recipe": recipe_key(self.recipe),
+                  "recipe_changes": recipe_changes(self.recipe), "fidelity": self.fidelity,
+                  "seed": self.seed, "run_config": self.run_config}
+        # Written only when not the default, so default configs read as they always did.
+        if self.precision != "float32":
+            config["precision"] = self.precision
+        if self.fused_discriminator:
+            config["fused_discriminator"] = True
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -176,8 +262,10 @@ class AdversarialModel(keras.Model):
 
     def compile_from_config(self, config):
         if config:
-            self.compile(d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
-                         g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]))
+            d_optimizer = keras.saving.deserialize_keras_object(config["d_optimizer"])
+            g_optimizer = keras.saving.deserialize_keras_object(config["g_optimizer"])
+            self.compile(d_optimizer=getattr(d_optimizer, "inner_optimizer", d_optimizer),
+                         g_optimizer=getattr(g_optimizer, "inner_optimizer", g_optimizer))
 
     @property
     def discriminator_variables(self):
@@ -208,16 +296,26 @@ class AdversarialModel(keras.Model):
         return tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64) * 16 + stream])
 
     def latent(self, batch_size, step, stream):
-        """z ~ N(0, 1), [batch, z_dim], as ``np.random.normal(0, 1, ...)`` drew it."""
-        return tf.random.stateless_normal(
-            [batch_size, self.recipe.z_dim], seed=self._stateless_seed(step, stream))
+        """z ~ N(0, 1), [batch, z_dim], as ``np.random.normal(0, 1, ...)`` drew it.
+
+        Under a multi-replica strategy ``batch_size`` is the replica's share: the z of the
+        whole global batch is drawn and the replica keeps its rows (:func:`replica_slice`).
+        """
+        replicas = replicas_in_sync()
+        z = tf.random.stateless_normal(
+            [batch_size * replicas, self.recipe.z_dim], seed=self._stateless_seed(step, stream))
+        return z if replicas == 1 else replica_slice(z, batch_size)
 
     def penalty_alpha(self, real, step, stream):
         """The interpolation weights of the penalty: per pixel (legacy, Q4) or per sample."""
         shape = tf.shape(real)
         if self.fidelity == "fixed":
             shape = tf.concat([shape[:1], tf.ones_like(shape[1:])], axis=0)
-        return tf.random.stateless_uniform(shape, seed=self._stateless_seed(step, 8 + stream))
+        replicas = replicas_in_sync()
+        if replicas > 1:  # the global batch's alphas; this replica's rows (as for z)
+            shape = tf.concat([shape[:1] * replicas, shape[1:]], axis=0)
+        alpha = tf.random.stateless_uniform(shape, seed=self._stateless_seed(step, 8 + stream))
+        return alpha if replicas == 1 else replica_slice(alpha, tf.shape(real)[0])
 
     # --- the two updates ---------------------------------------------------------------
 
@@ -226,6 +324,14 @@ class AdversarialModel(keras.Model):
             return real * 2.0 - 1.0
         return real
 
+    def fake_images(self, z):
+        """G(z) in training mode, as float32 (under mixed precision G computes in 16 bits)."""
+        return tf.cast(self.generator(z, training=True), tf.float32)
+
+    def critic(self, images):
+        """D's logits (critic scores) in training mode, as float32: losses stay float32."""
+        return tf.cast(self.discriminator(images, training=True), tf.float32)
+
     def discriminator_logits(self, real, fake):
         """D on the real and on the fake images, in two calls as the original made them.
 
@@ -233,10 +339,14 @@ class AdversarialModel(keras.Model):
         float32 rounding: where a gradient cancels exactly (mean(C(x)) - mean(C(G(z)))
         through a unit active on every image), the original's two separate sums give 0,
         the concatenated one a residue of ~1e-9, and Adam's first steps turn that residue
-        into a step of ~0.1 learning rates. See ``common/legacy_tf1/compare.py``.
+        into a step of ~0.1 learning rates. See ``common/legacy_tf1/compare.py``. So the
+        one call is an opt-in (``fused_discriminator``): one larger batch for the
+        convolutions and half the per-call overhead.
         """
-        return (self.discriminator(real, training=True),
-                self.discriminator(fake, training=True))
+        if self.fused_discriminator:
+            logits = self.critic(tf.concat([real, fake], axis=0))
+            return logits[:tf.shape(real)[0]], logits[tf.shape(real)[0]:]
+        return self.critic(real), self.critic(fake)
 
     def discriminator_loss(self, real, fake, alpha=None):
         real_logits, fake_logits = self.discriminator_logits(real, fake)
@@ -244,8 +354,7 @@ class AdversarialModel(keras.Model):
             return losses.minimax_discriminator_loss(real_logits, fake_logits), fake_logits
         loss = losses.wasserstein_critic_loss(real_logits, fake_logits)
         norm_axes = (1, 2, 3) if self.fidelity == "fixed" else (1,)
-        penalty = losses.gradient_penalty(
-            lambda x: self.discriminator(x, training=True), real, fake, alpha, norm_axes)
+        penalty = losses.gradient_penalty(self.critic, real, fake, alpha, norm_axes)
         return loss + self.recipe.penalty_weight * penalty, fake_logits
 
     def generator_loss(self, fake_logits):
@@ -253,23 +362,55 @@ class AdversarialModel(keras.Model):
             return losses.non_saturating_generator_loss(fake_logits)
         return losses.wasserstein_generator_loss(fake_logits)
 
-    def discriminator_update(self, real, z, alpha=None):
-        """One discriminator step; returns (d_loss, g_loss of the same fakes), both pre-update."""
-        fake = self.generator(z, training=True)
+    def _objective(self, loss, optimizer):
+        """What is differentiated for ``loss``: the replica's share, loss-scaled for float16.
+
+        Each replica's loss is the mean over its slice of the global batch; the optimiser
+        SUMS the replicas' gradients, so dividing by the number of replicas makes that sum
+        the gradient of the global mean. One replica: ``loss`` itself, untouched.
+        """
+        replicas = replicas_in_sync()
+        if replicas > 1:
+            loss = loss / replicas
+        return optimizer.scale_loss(loss)
+
+    def discriminator_update(self, real, z, alpha=None, fake=None):
+        """One discriminator step; returns (d_loss, g_loss of the same fakes), both pre-update.
+
+        ``fake`` is G(z) when the caller has it already (see :class:`GeneratorPass`).
+        """
+        if fake is None:
+            fake = self.fake_images(z)
         with tf.GradientTape() as tape:
             loss, fake_logits = self.discriminator_loss(real, fake, alpha)
+            objective = self._objective(loss, self.d_optimizer)
         variables = self.discriminator_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.d_optimizer.apply_gradients(zip(tape.gradient(objective, variables), variables))
         return loss, self.generator_loss(fake_logits)
 
-    def generator_update(self, z):
-        """One generator step; returns the generator loss before the update."""
-        with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
-            loss = self.generator_loss(self.discriminator(fake, training=True))
+    def generator_update(self, z, generator_pass=None):
+        """One generator step; returns the generator loss before the update.
+
+        ``generator_pass``: a :class:`GeneratorPass` of this ``z`` to reuse (None: run G).
+        """
+        if generator_pass is None:
+            generator_pass = GeneratorPass(self, z)
+        with generator_pass.tape:  # resumes recording after G's pass
+            loss = self.generator_loss(self.critic(generator_pass.fake))
+            objective = self._objective(loss, self.g_optimizer)
         variables = self.generator_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.g_optimizer.apply_gradients(zip(generator_pass.tape.gradient(objective, variables), variables))
         return loss
+
+    @property
+    def reuses_generator_pass(self):
+        """Whether the generator step can reuse the discriminator step's G(z).
+
+        It needs the same z (the vanilla GAN), and a G pass without side effects: fixed
+        fidelity's batch norm moves its moving statistics on every pass, twice per
+        iteration as the original's update ops would have, so it keeps both passes.
+        """
+        return self.recipe.share_z and (not self.recipe.batch_norm or self.fidelity == "legacy")
 
     # --- one iteration of the original's loop -------------------------------------------
 
@@ -278,17 +419,23 @@ class AdversarialModel(keras.Model):
         step = self.step_counter.value
         real = self.to_model_range(real)
         batch_size = tf.shape(real)[0]
+        generator_pass = None
         for k in range(recipe.discriminator_steps):
             z = self.latent(batch_size, step, k)
             alpha = self.penalty_alpha(real, step, k) if recipe.loss == "wasserstein" else None
-            d_loss, g_loss = self.discriminator_update(real, z, alpha)
+            fake = None
+            if k == recipe.discriminator_steps - 1 and self.reuses_generator_pass:
+                generator_pass = GeneratorPass(self, z)
+                fake = generator_pass.fake
+            d_loss, g_loss = self.discriminator_update(real, z, alpha, fake)
         if not recipe.share_z:
             z = self.latent(batch_size, step, recipe.discriminator_steps)
-        if recipe.pretrain_steps:
+        if not recipe.pretrain_steps or self.warm_up_phase is False:
+            g_loss = self.generator_update(z, generator_pass)
+        elif self.warm_up_phase is None:
             g_loss = tf.cond(step >= recipe.pretrain_steps,
-                             lambda: self.generator_update(z), lambda: g_loss)
-        else:
-            g_loss = self.generator_update(z)
+                             lambda: self.generator_update(z, generator_pass), lambda: g_loss)
+        # else: a warm-up step, discriminator only
         self.step_counter.assign_add(1)
         return {"d_loss": d_loss, "g_loss": g_loss}
 
@@ -305,8 +452,10 @@ class AdversarialModel(keras.Model):
         if batch_statistics is None:
             batch_statistics = self.fidelity == "legacy"
         if batch_statistics:
-            return self._generate_batch_stats(z)
-        return self.generator(z, training=False)
+            outputs = self._generate_batch_stats(z)
+        else:
+            outputs = self.generator(z, training=False)
+        return tf.cast(outputs, tf.float32)  # a no-op unless built for mixed precision
 
     def generate(self, z, batch_statistics=None):
         """Images in [0, 1] (unclipped) for latent vectors ``z``; see :meth:`generator_outputs`."""
@@ -324,27 +473,70 @@ class AdversarialModel(keras.Model):
         return outputs
 
     def call(self, z, training=False):
-        return self.generator(z, training=training)
+        return tf.cast(self.generator(z, training=training), tf.float32)
+
+
+@keras.saving.register_keras_serializable(package="gan_port")
+class TF1Adam(keras.optimizers.Adam):
+    """Keras' Adam whose update is TF1's own fused kernel, ``ResourceApplyAdam``.
+
+    Keras' Adam writes the update as a dozen element-wise ops per variable, each a pass
+    over memory: for the 3.2M weights of the vanilla GAN's ``d_w3`` that took 12-25 ms
+    per update on this 2-core machine, against 8 ms for the one fused kernel the original
+    ran (``tf.train.AdamOptimizer``). The kernel computes the same formula
+    (``alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)``, ``m += (g - m) * (1 - beta1)``,
+    ``v += (g^2 - v) * (1 - beta2)``, ``var -= alpha * m / (sqrt(v) + epsilon)``) in
+    float32 throughout, as TF1 did, so it is also closer to the original's rounding than
+    Keras' ops (whose ``1 - beta1`` is rounded from float64). The beta powers are Keras'
+    ``beta^t`` (TF1 multiplied a variable by beta after every step; see
+    ``common/legacy_tf1/checkpoints.py``). Slots, step count and serialisation are Keras
+    Adam's own, so checkpoints are unchanged. Falls back to Keras' update where the kernel
+    does not apply (AMSGrad, sparse gradients, mixed dtypes).
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        if (self.amsgrad or isinstance(gradient, tf.IndexedSlices) or gradient.dtype != dtype
+                or not hasattr(variable, "handle")):
+            return super().update_step(gradient, variable, learning_rate)
+        local_step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        index = self._get_variable_index(variable)
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=self._momentums[index].value.handle,
+            v=self._velocities[index].value.handle,
+            beta1_power=tf.pow(beta_1, local_step), beta2_power=tf.pow(beta_2, local_step),
+            lr=tf.cast(learning_rate, dtype), beta1=beta_1, beta2=beta_2,
+            epsilon=tf.cast(self.epsilon, dtype), grad=gradient, use_locking=False)
 
 
 def adam(learning_rate, beta1, beta2=0.999):
-    """TF1's ``AdamOptimizer``: Keras' Adam with TF1's epsilon (1e-8; Keras defaults to 1e-7).
-
-    Keras' update ``alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)``,
-    ``var -= alpha_t * m / (sqrt(v) + epsilon)`` is TF1's formula term for term.
+    """TF1's ``AdamOptimizer``: its fused update (:class:`TF1Adam`) and its epsilon (1e-8;
+    Keras defaults to 1e-7).
     """
-    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta1, beta_2=beta2, epsilon=1e-8)
+    return TF1Adam(learning_rate=learning_rate, beta_1=beta1, beta_2=beta2, epsilon=1e-8)
 
 
-def build_model(recipe: Recipe, fidelity="legacy", seed=0, learning_rate=None, **changes):
+def _loss_scaled(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)
+
+
+def build_model(recipe: Recipe, fidelity="legacy", seed=0, learning_rate=None, precision="float32",
+                jit_compile="auto", fused_discriminator=False, **changes):
     """A compiled :class:`AdversarialModel` with the original's optimisers.
 
     ``changes`` replace recipe fields (``z_dim``, ``beta1``), as the original's
-    constructor and ``train`` arguments allowed.
+    constructor and ``train`` arguments allowed. ``precision``, ``jit_compile`` and
+    ``fused_discriminator`` are the speed options of issue 8 (defaults: the original's
+    float32 math, and Keras' "auto" XLA choice, which is off on machines without a GPU).
     """
     recipe = dataclasses.replace(recipe, **changes) if changes else recipe
-    model = AdversarialModel(recipe, fidelity=fidelity, seed=seed)
+    model = AdversarialModel(recipe, fidelity=fidelity, seed=seed, precision=precision,
+                             fused_discriminator=fused_discriminator)
     lr = recipe.default_learning_rate if learning_rate is None else learning_rate
     model.compile(d_optimizer=adam(lr, recipe.beta1, recipe.beta2),
-                  g_optimizer=adam(lr, recipe.beta1, recipe.beta2))
+                  g_optimizer=adam(lr, recipe.beta1, recipe.beta2), jit_compile=jit_compile)
     return model
