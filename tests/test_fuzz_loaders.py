@@ -55,3 +55,53 @@ def test_idx_headers_with_random_dimensions(header, body):
                          min_size=1, max_size=800), max_size=3))
 def test_csv_rows_of_random_cells(rows):
     read("\n".join(",".join(row) for row in rows).encode(), ".csv")
+
+
+# --- the face loaders ------------------------------------------------------------------------
+
+IMAGE_SUFFIXES = [".png", ".jpg", ".bmp"]
+
+
+def read_faces(files, **options):
+    """Write ``{name: bytes}`` into a folder, read it as face data: faces or a UserError."""
+    from genface.data import read_faces as reader
+
+    with tempfile.TemporaryDirectory() as folder:
+        for name, payload in files.items():
+            with open(os.path.join(folder, name), "wb") as handle:
+                handle.write(payload)
+        target = os.path.join(folder, "face_data.csv") if "face_data.csv" in files else folder
+        try:
+            faces = reader(target, print_fn=lambda *a: None, **options)
+        except UserError as error:
+            assert "\n" not in str(error)
+            return None
+        assert len(faces) > 0
+        return faces
+
+
+@SETTINGS
+@given(st.binary(max_size=3000), st.sampled_from(IMAGE_SUFFIXES), st.booleans(), st.booleans())
+def test_random_bytes_as_a_face_image(payload, suffix, resize, skip_bad):
+    read_faces({"face" + suffix: payload}, resize=resize, skip_bad=skip_bad)
+
+
+@SETTINGS
+@given(st.integers(1, 130), st.integers(1, 130), st.sampled_from([1, 2, 3, 4]), st.sampled_from(IMAGE_SUFFIXES),
+       st.booleans())
+def test_real_images_of_random_shapes_as_faces(height, width, channels, suffix, resize):
+    import cv2
+
+    image = np.random.default_rng(height * width).integers(0, 256, (height, width, channels), np.uint8)
+    ok, encoded = cv2.imencode(suffix, image if channels != 2 else image[..., 0])
+    if ok:
+        faces = read_faces({"face" + suffix: encoded.tobytes()}, resize=resize)
+        if faces is not None:
+            assert faces.shape[1:] == (96, 96, 3)
+
+
+@SETTINGS
+@given(st.lists(st.text(max_size=30), max_size=5), st.binary(max_size=200))
+def test_random_face_data_csv(lines, payload):
+    text = "\n".join(lines).encode("utf-8", "surrogatepass") if lines else payload
+    read_faces({"face_data.csv": text, "a.png": payload})
