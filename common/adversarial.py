@@ -34,12 +34,13 @@ what one device computes on the global batch (see ``common/distribute.py``).
 import contextlib
 import dataclasses
 import importlib
+import threading
 from typing import Callable
 
 import keras
 import tensorflow as tf
 
-from common import losses
+from common import distribute, losses
 
 FIDELITIES = ("legacy", "fixed")
 # The compute precisions a model can be built with (Keras dtype policies). Variables stay
@@ -171,12 +172,22 @@ class GeneratorPass:
     (paused while the discriminator updates) and resuming the tape for the generator's
     loss gives the gradient the original computed with a second pass, op for op, without
     the second pass.
+
+    ``train_step`` offers the pass for its z tensor (``AdversarialModel._passes``, one per
+    thread: under ``tf.distribute`` the replicas trace in threads of their own); both
+    updates take it only for that very tensor (:meth:`for_z`), so their signatures stay
+    ``discriminator_update(real, z, alpha)`` and ``generator_update(z)``.
     """
 
     def __init__(self, model, z):
+        self.z = z
         self.tape = tf.GradientTape()
         with self.tape:
             self.fake = model.fake_images(z)
+
+    def for_z(self, z):
+        """This pass if it was made for the tensor ``z`` itself, else None."""
+        return self if z is self.z else None
 
 
 @keras.saving.register_keras_serializable(package="gan_port")
@@ -214,6 +225,11 @@ class AdversarialModel(keras.Model):
         self.step_counter = self.add_weight(
             shape=(), dtype="int64", initializer="zeros", trainable=False, name="step_counter",
             aggregation="only_first_replica")
+        # Both networks are built (from their Input); saying so keeps Keras, under a
+        # tf.distribute strategy, from building this model by calling it on a data batch
+        # (a batch of images, where ``call`` takes latent vectors).
+        self.built = True
+        self._passes = threading.local()  # see GeneratorPass
 
     # --- configuration ---------------------------------------------------------------
 
@@ -349,6 +365,7 @@ class AdversarialModel(keras.Model):
         return self.critic(real), self.critic(fake)
 
     def discriminator_loss(self, real, fake, alpha=None):
+        fake = tf.cast(fake, tf.float32)  # G's raw outputs are 16-bit under mixed precision
         real_logits, fake_logits = self.discriminator_logits(real, fake)
         if self.recipe.loss == "minimax":
             return losses.minimax_discriminator_loss(real_logits, fake_logits), fake_logits
@@ -374,13 +391,14 @@ class AdversarialModel(keras.Model):
             loss = loss / replicas
         return optimizer.scale_loss(loss)
 
-    def discriminator_update(self, real, z, alpha=None, fake=None):
-        """One discriminator step; returns (d_loss, g_loss of the same fakes), both pre-update.
+    def _pass_for(self, z):
+        shared = getattr(self._passes, "current", None)
+        return shared.for_z(z) if shared is not None else None
 
-        ``fake`` is G(z) when the caller has it already (see :class:`GeneratorPass`).
-        """
-        if fake is None:
-            fake = self.fake_images(z)
+    def discriminator_update(self, real, z, alpha=None):
+        """One discriminator step; returns (d_loss, g_loss of the same fakes), both pre-update."""
+        shared = self._pass_for(z)
+        fake = shared.fake if shared is not None else self.fake_images(z)
         with tf.GradientTape() as tape:
             loss, fake_logits = self.discriminator_loss(real, fake, alpha)
             objective = self._objective(loss, self.d_optimizer)
@@ -388,13 +406,9 @@ class AdversarialModel(keras.Model):
         self.d_optimizer.apply_gradients(zip(tape.gradient(objective, variables), variables))
         return loss, self.generator_loss(fake_logits)
 
-    def generator_update(self, z, generator_pass=None):
-        """One generator step; returns the generator loss before the update.
-
-        ``generator_pass``: a :class:`GeneratorPass` of this ``z`` to reuse (None: run G).
-        """
-        if generator_pass is None:
-            generator_pass = GeneratorPass(self, z)
+    def generator_update(self, z):
+        """One generator step; returns the generator loss before the update."""
+        generator_pass = self._pass_for(z) or GeneratorPass(self, z)
         with generator_pass.tape:  # resumes recording after G's pass
             loss = self.generator_loss(self.critic(generator_pass.fake))
             objective = self._objective(loss, self.g_optimizer)
@@ -419,25 +433,25 @@ class AdversarialModel(keras.Model):
         step = self.step_counter.value
         real = self.to_model_range(real)
         batch_size = tf.shape(real)[0]
-        generator_pass = None
-        for k in range(recipe.discriminator_steps):
-            z = self.latent(batch_size, step, k)
-            alpha = self.penalty_alpha(real, step, k) if recipe.loss == "wasserstein" else None
-            fake = None
-            if k == recipe.discriminator_steps - 1 and self.reuses_generator_pass:
-                generator_pass = GeneratorPass(self, z)
-                fake = generator_pass.fake
-            d_loss, g_loss = self.discriminator_update(real, z, alpha, fake)
-        if not recipe.share_z:
-            z = self.latent(batch_size, step, recipe.discriminator_steps)
-        if not recipe.pretrain_steps or self.warm_up_phase is False:
-            g_loss = self.generator_update(z, generator_pass)
-        elif self.warm_up_phase is None:
-            g_loss = tf.cond(step >= recipe.pretrain_steps,
-                             lambda: self.generator_update(z, generator_pass), lambda: g_loss)
-        # else: a warm-up step, discriminator only
+        self._passes.current = None
+        try:
+            for k in range(recipe.discriminator_steps):
+                z = self.latent(batch_size, step, k)
+                alpha = self.penalty_alpha(real, step, k) if recipe.loss == "wasserstein" else None
+                if k == recipe.discriminator_steps - 1 and self.reuses_generator_pass:
+                    self._passes.current = GeneratorPass(self, z)  # G(z) once, for both updates
+                d_loss, g_loss = self.discriminator_update(real, z, alpha)
+            if not recipe.share_z:
+                z = self.latent(batch_size, step, recipe.discriminator_steps)
+            if not recipe.pretrain_steps or self.warm_up_phase is False:
+                g_loss = self.generator_update(z)
+            elif self.warm_up_phase is None:
+                g_loss = tf.cond(step >= recipe.pretrain_steps, lambda: self.generator_update(z), lambda: g_loss)
+            # else: a warm-up step, discriminator only
+        finally:
+            self._passes.current = None  # trace-time state of this step only
         self.step_counter.assign_add(1)
-        return {"d_loss": d_loss, "g_loss": g_loss}
+        return distribute.logs_for_keras({"d_loss": d_loss, "g_loss": g_loss})
 
     # --- generation --------------------------------------------------------------------
 

@@ -3,6 +3,12 @@
 All of it follows the original's clock: iteration ``i`` counts the steps after the
 discriminator-only warm-up, and sample grids appear on the original's display schedule
 (:func:`is_display_iteration`).
+
+Per iteration the monitor does no TensorFlow work of its own: the losses are kept as
+Python numbers and written to TensorBoard in one compiled call every
+``SCALAR_FLUSH_EVERY`` iterations (and at every sample grid, checkpoint and the end).
+Written one by one, the two eager ``tf.summary.scalar`` calls cost about 2 ms per
+iteration on a 2-core CPU, 1-2% of a vanilla GAN iteration (GitHub issue 8).
 """
 
 import math
@@ -11,8 +17,11 @@ import os
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 from common import images
+
+SCALAR_FLUSH_EVERY = 100
 
 
 def is_display_iteration(i, total):
@@ -56,10 +65,43 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.writer = tf.summary.create_file_writer(run.logs_dir)
         self.diverged = None
         self.written = []
+        self.pending = []  # (iteration, {name: value}) not yet written to TensorBoard
+        self._write_scalars = None
+
+    def flush_scalars(self):
+        """Write the buffered losses to TensorBoard (one compiled call for all of them)."""
+        if not self.pending:
+            return
+        names = sorted(self.pending[0][1])
+        steps = tf.constant([i for i, _ in self.pending], tf.int64)
+        values = tf.constant([[logs.get(n, math.nan) for n in names] for _, logs in self.pending], tf.float32)
+        self.pending = []
+        if self._write_scalars is None or self._write_scalars[0] != names:
+            writer = self.writer
+
+            # tf.summary.scalar's own tags would take the loop's name scope ("while/d_loss");
+            # tf.summary.write with the scalar plugin's metadata writes exactly what it writes.
+            metadata = scalar_metadata.create_summary_metadata(display_name=None, description=None)
+
+            @tf.function(reduce_retracing=True)
+            def write(steps, values):
+                with writer.as_default():
+                    for row in tf.range(tf.shape(steps)[0]):
+                        for column, name in enumerate(names):
+                            tf.summary.write(name, values[row, column], step=steps[row], metadata=metadata)
+
+            self._write_scalars = (names, write)
+        self._write_scalars[1](steps, values)
+
+    def on_train_begin(self, logs=None):
+        # Read the step counter once per fit and count in Python: reading the variable
+        # after every step is a device read per iteration.
+        self.next_iteration = self.model.iteration
 
     def on_train_batch_end(self, batch, logs=None):
         model = self.model
-        i = model.iteration - 1  # the iteration just finished
+        i = self.next_iteration  # the iteration just finished
+        self.next_iteration += 1
         logs = {k: float(v) for k, v in (logs or {}).items()}
         if not all(math.isfinite(v) for v in logs.values()):
             # Keep the last good checkpoint: nothing after this step is saved.
@@ -68,13 +110,15 @@ class TrainingMonitor(keras.callbacks.Callback):
             return
         if i < 0:
             return  # the warm-up, which the original neither logged nor counted
-        with self.writer.as_default(step=i):
-            for name, value in logs.items():
-                tf.summary.scalar(name, value)
-        if is_display_iteration(i, self.total):
-            self.write_samples(i, logs)
+        self.pending.append((i, logs))
+        display = is_display_iteration(i, self.total)
         done = i + 1
-        if self.checkpoint_every and done % self.checkpoint_every == 0 and done < self.total:
+        checkpoint = self.checkpoint_every and done % self.checkpoint_every == 0 and done < self.total
+        if display or checkpoint or len(self.pending) >= SCALAR_FLUSH_EVERY:
+            self.flush_scalars()
+        if display:
+            self.write_samples(i, logs)
+        if checkpoint:
             self.run.save(model, self.manager)
 
     def write_samples(self, i, logs):
@@ -89,4 +133,5 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.print(f"\niteration {i}: {losses}  -> {path}")
 
     def on_train_end(self, logs=None):
+        self.flush_scalars()
         self.writer.flush()

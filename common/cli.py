@@ -117,6 +117,22 @@ def _add_train_arguments(parser, family):
                         help="continue the run in --out from its newest checkpoint: same model, "
                              "data order, optimiser state and step counter")
     parser.add_argument("--out", required=True, help="the run folder to create (or to resume)")
+    # Speed and scale (GitHub issue 8; docs/performance.md). None: the run's recorded
+    # setting on --resume, else the default; each is recorded in config.json.
+    speed = parser.add_argument_group("speed and scale (see docs/performance.md)")
+    speed.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"), default=None,
+                       help="float32 (default): the original's math; mixed_bfloat16 (fast on CPUs "
+                            "with AVX-512 BF16 and on recent GPUs) or mixed_float16 (GPUs, with loss "
+                            "scaling): layers compute in 16 bits, weights and losses stay float32")
+    speed.add_argument("--jit-compile", action="store_const", const=True, default=None,
+                       help="compile the training step with XLA (default: off)")
+    speed.add_argument("--fused-discriminator", action="store_const", const=True, default=None,
+                       help="one discriminator call on the real and generated batch together "
+                            "(default: two calls, as the original; one call rounds differently)")
+    speed.add_argument("--strategy", choices=("one", "mirrored", "multiworker"), default="one",
+                       help="one (default): this device; mirrored: every GPU of this machine (or "
+                            "every logical CPU device); multiworker: one process per machine, "
+                            "cluster from TF_CONFIG, same --seed and --out on every worker")
     if family.evaluator is not None:
         parser.add_argument("--eval-every", type=non_negative_int, default=0,
                             help="every N iterations, score 1000 samples (classifier score, Frechet "
@@ -126,17 +142,41 @@ def _add_train_arguments(parser, family):
 
 
 def _run_train(args, family):
+    from common import distribute
+
+    # First: a multi-worker strategy must exist before TensorFlow runs any operation.
+    strategy = distribute.make_strategy(args.strategy)
+    chief = distribute.is_chief(strategy)
+    if args.strategy == "multiworker":
+        require(args.seed is not None or args.resume,
+                "--strategy multiworker needs --seed: every worker must draw the same numbers")
+    out, scratch = args.out, None
+    if not chief:  # only the chief writes the run folder; see common/distribute.py
+        out, scratch = distribute.worker_folder(args.out, args.resume)
+    try:
+        return _train_in(out, args, family, strategy)
+    finally:
+        if scratch is not None:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _train_in(out, args, family, strategy):
+    """``train`` into the run folder ``out`` (the chief's ``--out``, or a worker's scratch copy)."""
     from common import training
+    from common.run import SPEED_OPTIONS as speed_options
     from common.run import RunFolder
 
     if args.resume:
-        run = RunFolder.open(args.out, family.recipes)
+        run = RunFolder.open(out, family.recipes)
         config = run.config
-        for option in ("model", "batch_size", "learning_rate", "seed"):
+        for option in ("model", "batch_size", "learning_rate", "seed", *speed_options):
             given = getattr(args, option)
-            if given is not None and option != "model" and given != config[option]:
+            recorded = config.get(option, speed_options.get(option))
+            if given is not None and option != "model" and given != recorded:
                 raise UserError(f"--{option.replace('_', '-')} {given} differs from the run's "
-                                f"{config[option]} ({run.path}/config.json); a resumed run keeps its settings")
+                                f"{recorded} ({run.path}/config.json); a resumed run keeps its settings")
         if args.data is not None:
             config["data"] = args.data
         steps = args.steps or config["steps"]
@@ -150,12 +190,14 @@ def _run_train(args, family):
             "learning_rate": args.learning_rate or recipe.default_learning_rate,
             "data": args.data, "steps": args.steps or recipe.default_steps,
         }
+        config.update({option: getattr(args, option) if getattr(args, option) is not None else default
+                       for option, default in speed_options.items()})
         steps = config["steps"]
         # Read the data before creating the folder, so a bad path leaves nothing behind.
         images = family.read_data(args.data, recipe, args)
         require(config["batch_size"] <= len(images),
                 f"--batch-size {config['batch_size']} is larger than the data set ({len(images)} images)")
-        run = RunFolder.create(args.out, config)
+        run = RunFolder.create(out, config)
     recipe = family.recipes[run.config["model"]]
     if args.resume:
         images = family.read_data(run.config["data"], recipe, args)
@@ -168,8 +210,9 @@ def _run_train(args, family):
 
         callbacks.append(EvaluationMonitor(family.evaluator(print_fn=print), run.logs_dir, args.eval_every,
                                            seed=run.config["seed"], batch_size=run.config["batch_size"]))
+    run.config["strategy"] = args.strategy  # the last one used; any gives the same numbers
     training.train(run, family.recipes, images, steps, resume=args.resume,
-                   checkpoint_every=args.checkpoint_every, callbacks=callbacks)
+                   checkpoint_every=args.checkpoint_every, callbacks=callbacks, strategy=strategy)
     return 0
 
 

@@ -244,6 +244,27 @@ class ImageFiles:
         return len(self.paths) * int(np.prod(self.image_shape))
 
 
+def index_batches(count, batch_size, seed, start_step=0, steps=None):
+    """A ``tf.data`` stream of the index vectors of batches ``start_step``, ``start_step + 1``, ...
+
+    Batch ``s`` holds :func:`batch_indices` ``(s, ...)``, but each epoch's permutation is
+    drawn once and cut into its batches, not drawn again for every batch: a shuffle of
+    the whole data set per batch was the stream's only per-step work that grew with the
+    data set (60,000 images: 60,000 indices shuffled to serve 128).
+    """
+    per_epoch = count // batch_size
+    first_epoch = start_step // per_epoch
+
+    def epoch_batches(epoch):
+        order = epoch_permutation(count, seed, epoch)[:per_epoch * batch_size]
+        return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [per_epoch, batch_size]))
+
+    stream = (tf.data.Dataset.counter(first_epoch)
+              .flat_map(epoch_batches)
+              .skip(start_step - first_epoch * per_epoch))
+    return stream if steps is None else stream.take(steps)
+
+
 def batches(images, batch_size, seed, start_step=0, steps=None):
     """A ``tf.data`` pipeline of float32 batches in [0, 1], starting at batch ``start_step``.
 
@@ -255,26 +276,23 @@ def batches(images, batch_size, seed, start_step=0, steps=None):
     count = len(images)
     require(batch_size <= count, f"batch size {batch_size} is larger than the data set "
                                  f"({count} images); lower --batch-size")
-    stop = None if steps is None else start_step + steps
-    steps_ds = (tf.data.Dataset.range(start_step, stop) if stop is not None
-                else tf.data.Dataset.counter(start_step))
+    indices = index_batches(count, batch_size, seed, start_step, steps)
     if isinstance(images, ImageFiles):
-        return _file_batches(images, steps_ds, batch_size, seed)
+        return _file_batches(images, indices, batch_size)
     table = tf.constant(images)
-    return (steps_ds
-            .map(lambda step: to_unit_range(tf.gather(table, batch_indices(step, count, batch_size, seed))),
+    return (indices
+            .map(lambda index: to_unit_range(tf.gather(table, index)),
                  num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE))
 
 
-def _file_batches(files, steps_ds, batch_size, seed):
+def _file_batches(files, indices, batch_size):
     """Batches of :func:`batches` for files: the same indices, each image decoded on demand.
 
     The indices of each batch are spread into single images so that ``tf.data`` decodes
     them in parallel (``deterministic=True`` keeps their order), then regrouped: each
     step contributes exactly ``batch_size`` indices, so ``batch`` rebuilds step ``s``.
     """
-    count = len(files)
 
     def load(index):
         return files.decode(files.paths[int(index)])
@@ -283,8 +301,7 @@ def _file_batches(files, steps_ds, batch_size, seed):
         image = tf.numpy_function(load, [index], tf.uint8, stateful=False)
         return tf.ensure_shape(image, files.image_shape)
 
-    return (steps_ds
-            .map(lambda step: batch_indices(step, count, batch_size, seed))
+    return (indices
             .unbatch()
             .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .batch(batch_size)

@@ -24,6 +24,8 @@ from common.errors import UserError, require
 
 CONFIG = "config.json"
 CONFIG_VERSION = 1
+# Recorded by ``train`` (see ``common/cli.py``); the defaults compute the original's float32 math.
+SPEED_OPTIONS = {"precision": "float32", "jit_compile": False, "fused_discriminator": False}
 
 
 def write_json_atomic(path, payload):
@@ -94,8 +96,10 @@ class RunFolder:
         recipe = recipes[config["model"]]
         changes = {key: config[key] for key in ("z_dim", "beta1")
                    if key in config and config[key] != getattr(recipe, key)}
+        # The speed options of issue 8; a config written before them has the defaults.
+        options = {key: config.get(key, default) for key, default in SPEED_OPTIONS.items()}
         return build_model(recipe, fidelity=config["fidelity"], seed=config["seed"],
-                           learning_rate=config["learning_rate"], **changes)
+                           learning_rate=config["learning_rate"], **options, **changes)
 
     @staticmethod
     def checkpoint_of(model):

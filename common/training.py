@@ -1,14 +1,18 @@
 """The one training loop: a run folder, a data stream and ``fit``.
 
-Used by the command line and by the original-API facades alike.
+Used by the command line and by the original-API facades alike. With a ``tf.distribute``
+strategy (``train --strategy``; see :mod:`common.distribute`) the model is built in its
+scope, the stream is dealt to its replicas, and the vanilla GAN's warm-up runs as a phase
+of its own.
 """
 
+import contextlib
 import sys
 
 import keras
 import numpy as np
 
-from common import data
+from common import data, distribute
 from common.callbacks import TrainingMonitor
 from common.errors import UserError, require
 
@@ -24,18 +28,54 @@ class TrainingInterrupted(Exception):
     """Ctrl-C during training; a checkpoint of the last finished step was written."""
 
 
+def fit_steps(model, images, batch_size, seed, start, count, strategy=None, callbacks=(), verbose=0,
+              stop=lambda: False):
+    """``fit`` the model for ``count`` steps from step ``start`` of the data stream.
+
+    Under a multi-replica ``strategy`` the stream is dealt to the replicas, and a vanilla
+    GAN's warm-up steps and the steps after it are two fits, each with its own traced step:
+    replicas cannot synchronise inside the step's ``tf.cond`` (see
+    ``AdversarialModel.warm_up_phase``). ``stop()`` true after a fit skips the rest.
+    """
+
+    def fit(first_step, steps):
+        if strategy is None:
+            stream = data.batches(images, batch_size, seed, start_step=first_step, steps=steps)
+        else:
+            stream = distribute.distributed_batches(strategy, images, batch_size, seed,
+                                                    start_step=first_step, steps=steps)
+        model.fit(stream, epochs=1, steps_per_epoch=steps, callbacks=list(callbacks), verbose=verbose,
+                  shuffle=False)
+
+    pretrain = model.recipe.pretrain_steps
+    if distribute.replicas(strategy) == 1 or not pretrain:
+        fit(start, count)
+        return
+    warm_up = min(max(pretrain - start, 0), count)
+    for phase, first_step, steps in ((True, start, warm_up), (False, start + warm_up, count - warm_up)):
+        if steps and not stop():
+            model.warm_up_phase, model.train_function = phase, None
+            fit(first_step, steps)
+
+
 def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, verbose="auto",
-          print_fn=print, callbacks=()):
+          print_fn=print, callbacks=(), strategy=None):
     """Train the run's model to ``steps`` iterations (warm-up not counted); returns the model.
 
     With ``resume`` the newest checkpoint is loaded and training continues from its step,
     with the optimisers' state, the data stream and the random draws exactly where an
-    uninterrupted run would have them.
+    uninterrupted run would have them. ``strategy``: a ``tf.distribute`` strategy, or
+    None for the default device.
     """
     config = run.config
     require(steps >= 1, f"--steps must be at least 1, got {steps}")
+    replicas = distribute.replicas(strategy)
+    require(config["batch_size"] % replicas == 0,
+            f"--batch-size {config['batch_size']} does not split evenly over {replicas} replicas; "
+            f"choose a multiple of {replicas}")
     keras.utils.set_random_seed(config["seed"])
-    model = run.build_model(recipes)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = run.build_model(recipes)
     recipe = model.recipe
     manager = run.manager(model)
     if resume:
@@ -52,16 +92,16 @@ def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, verb
         print_fn(f"{run.path}: already trained {max(model.iteration, 0)} iterations; "
                  f"pass a larger --steps to train on")
         return model
-    stream = data.batches(images, config["batch_size"], config["seed"], start_step=start, steps=remaining)
     monitor = TrainingMonitor(run, manager, steps, sample_latents(SAMPLE_GRID, recipe.z_dim, config["seed"]),
                               checkpoint_every=checkpoint_every, sample_prefix=recipe.sample_prefix,
                               print_fn=print_fn)
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     try:
-        model.fit(stream, epochs=1, steps_per_epoch=remaining, callbacks=[monitor, *callbacks],
-                  verbose=verbose, shuffle=False)
+        fit_steps(model, images, config["batch_size"], config["seed"], start, remaining, strategy=strategy,
+                  callbacks=[monitor, *callbacks], verbose=verbose, stop=lambda: monitor.diverged is not None)
     except KeyboardInterrupt:
+        monitor.flush_scalars()
         path = run.save(model, manager)
         raise TrainingInterrupted(
             f"interrupted at iteration {max(model.iteration, 0)}; saved {path}. "

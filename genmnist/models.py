@@ -17,6 +17,7 @@ import keras
 
 from common import initializers
 from common.adversarial import Recipe
+from common.distribute import synchronized_batch_norm
 # Shared with the faces model; imported here by name so both files read alike.
 from common.layers import leaky_relu, xavier_conv, xavier_deconv, xavier_dense
 from common.naming import build_network
@@ -30,8 +31,11 @@ def _batch_norm(name, fidelity):
     # original never ran the moving-average updates (quirk Q2); momentum 1.0 keeps them at
     # their initial 0 and 1 exactly, as a TF1 checkpoint of the original holds them.
     momentum = 1.0 if fidelity == "legacy" else 0.999
+    # Under a multi-replica strategy the moments are those of the global batch, as on one
+    # device (see common/distribute.py).
     return keras.layers.BatchNormalization(epsilon=1e-5, center=True, scale=False,
-                                           momentum=momentum, name=name)
+                                           momentum=momentum, name=name,
+                                           synchronized=synchronized_batch_norm())
 
 
 def gan_generator(fidelity="legacy", z_dim=Z_DIM):
