@@ -18,6 +18,12 @@ folder gets ``results.json``, ``results.md`` (the README's table) and the grids.
 
 All runs use the embedded 10,000-digit sample. The spread between seeds of one setting is
 the yardstick: the port in legacy fidelity should land inside the legacy graph's spread.
+
+Each run's row goes to ``OUT/<setting>-seed<S>.json`` as soon as it is scored, and a run
+already scored is skipped, so the hours of work can be split: several invocations side by
+side (``taskset -c 0 ... --settings port-legacy --seeds 1``), or across days, and
+``--report-only`` rebuilds the table from whatever is there. A run folder that already
+finished training (``--work``) is scored without training it again.
 """
 
 import argparse
@@ -57,39 +63,131 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rate, seconds=None):
+def _timed(work, seconds=None):
+    """Record (or read back) a run's wall time next to it, so a finished run is never redone."""
+    path = os.path.join(work, "wall_seconds.json")
+    if seconds is not None:
+        with open(path, "w") as handle:
+            json.dump({"seconds": seconds, "cpus": len(os.sched_getaffinity(0)),
+                       "load_average": os.getloadavg()[0]}, handle)
+    if os.path.exists(path):
+        with open(path) as handle:
+            return json.load(handle)
+    return {"seconds": None}
+
+
+def _finished(run_dir, steps):
+    """A run folder whose training already reached ``steps`` iterations."""
+    try:
+        with open(os.path.join(run_dir, "config.json")) as handle:
+            return json.load(handle).get("steps_done", 0) >= steps
+    except (OSError, ValueError):
+        return False
+
+
+# Issue 8's speed options, for their effect on quality: ``port-legacy+bf16+fused`` etc.
+OPTIONS = {"bf16": {"precision": "mixed_bfloat16"}, "f16": {"precision": "mixed_float16"},
+           "jit": {"jit_compile": True}, "fused": {"fused_discriminator": True}}
+
+
+def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rate, seconds=None, options=()):
+    if seconds is None and _finished(out, steps):
+        print(f"[quality] {out} already trained: scoring it", flush=True)
+        return RunFolder.open(out, RECIPES).load_model(RECIPES), _timed(out), steps
     config = {"model": model, "fidelity": fidelity, "z_dim": 100, "image_shape": [28, 28, 1],
               "seed": seed, "batch_size": batch_size, "learning_rate": learning_rate, "data": None,
               "steps": steps}
-    shutil.rmtree(out, ignore_errors=True)
-    run = RunFolder.create(out, config)
-    callbacks = [TimeLimit(seconds)] if seconds else []
+    for option in options:
+        config.update(OPTIONS[option])
+    # An interrupted run (a checkpoint every 1000 iterations) is resumed, bit-exactly; its
+    # wall time then adds up the pieces.
+    resume = seconds is None and _has_checkpoint(out)
+    earlier = (_timed(out).get("seconds") or 0.0) if resume else 0.0
+    if resume:
+        run = RunFolder.open(out, RECIPES)
+        print(f"[quality] {out}: resuming", flush=True)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+        run = RunFolder.create(out, config)
+    callbacks = [TimeLimit(seconds)] if seconds else [Progress(out, steps)]
     start = time.time()
-    trained = train(run, RECIPES, images, steps, checkpoint_every=0, verbose=0, callbacks=callbacks,
-                    print_fn=lambda *a: None)
-    return trained, time.time() - start, max(trained.iteration, 0)
+    try:
+        trained = train(run, RECIPES, images, steps, resume=resume, checkpoint_every=1000, verbose=0,
+                        callbacks=callbacks, print_fn=lambda *a: None)
+    finally:
+        _timed(out, earlier + time.time() - start)
+    return trained, _timed(out), max(trained.iteration, 0)
+
+
+def _has_checkpoint(run_dir):
+    return os.path.exists(os.path.join(run_dir, "checkpoints", "checkpoint"))
+
+
+class Progress(keras.callbacks.Callback):
+    """A line every 1000 iterations: these runs take the best part of an hour."""
+
+    def __init__(self, name, steps):
+        super().__init__()
+        self.name, self.steps = name, steps
+
+    def on_train_begin(self, logs=None):
+        self.start, self.first = time.time(), int(self.model.step_counter.numpy())
+        self.done = self.first
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        done = self.done
+        if done % 1000 == 0:
+            rate = (done - self.first) / (time.time() - self.start)
+            losses = ", ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items())
+            print(f"[quality] {self.name}: step {done}, {losses}, {rate:.2f} it/s", flush=True)
 
 
 def legacy_graph_run(out, seed, steps, images):
-    """The original's training loop on its TF1 graph, then imported as a run folder."""
-    from common.legacy_tf1.graphs import write_random_checkpoint
+    """The original's training loop on its TF1 graph, then imported as a run folder.
 
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-    # gantrain() shuffled the data set once at load, then let _next_batch walk through it.
-    shuffled = images[np.random.default_rng(seed).permutation(len(images))]
-    start = time.time()
-    prefix = write_random_checkpoint("gan", os.path.join(out, "tf1", "gan"), seed, data=shuffled,
-                                     iterations=steps, pretrain_steps=RECIPES["gan"].pretrain_steps,
-                                     batch_size=128, learning_rate=0.0005, beta1=0.9)
-    seconds = time.time() - start
+    Sample grids on the original's display schedule go to ``out/samples`` (same fixed z as
+    the port's grids of that seed), the losses to ``out/losses.csv``.
+    """
+    from common.callbacks import is_display_iteration
+    from common.legacy_tf1.graphs import write_random_checkpoint
     from genmnist.cli import main
 
-    status = main(["import-tf1", prefix, "--model", "gan", "--out", os.path.join(out, "run")])
+    run_dir = os.path.join(out, "run")
+    if _finished(run_dir, steps):
+        print(f"[quality] {out} already trained: scoring it", flush=True)
+        return RunFolder.open(run_dir, RECIPES).load_model(RECIPES), _timed(out), steps
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(os.path.join(out, "samples"))
+    sample_z = sample_latents(64, 100, seed)
+    losses_file = open(os.path.join(out, "losses.csv"), "w")
+    losses_file.write("iteration,d_loss,g_loss\n")
+    start = time.time()
+
+    def on_iteration(i, graph, losses):
+        losses_file.write(f"{i},{losses['d_loss']:.6g},{losses['g_loss']:.6g}\n")
+        if is_display_iteration(i, steps):
+            # Batch statistics of the 64 sample z, as the port's grids (and the original's) use.
+            grid = graph.generate(sample_z).reshape(-1, 28, 28, 1)
+            save_grid(grid, os.path.join(out, "samples", f"sample_{i}_epoch.png"), rows=8, cols=8)
+            rate = (i + 1) / (time.time() - start)
+            print(f"[quality] {out}: iteration {i}, d_loss {losses['d_loss']:.4g}, "
+                  f"g_loss {losses['g_loss']:.4g}, {rate:.2f} it/s", flush=True)
+
+    # gantrain() shuffled the data set once at load, then let _next_batch walk through it.
+    shuffled = images[np.random.default_rng(seed).permutation(len(images))]
+    try:
+        prefix = write_random_checkpoint("gan", os.path.join(out, "tf1", "gan"), seed, data=shuffled,
+                                         iterations=steps, pretrain_steps=RECIPES["gan"].pretrain_steps,
+                                         batch_size=128, learning_rate=0.0005, beta1=0.9,
+                                         on_iteration=on_iteration)
+    finally:
+        losses_file.close()
+    timing = _timed(out, time.time() - start)
+    status = main(["import-tf1", prefix, "--model", "gan", "--out", run_dir])
     if status:
         raise SystemExit(f"import-tf1 failed with status {status}")
-    model = RunFolder.open(os.path.join(out, "run"), RECIPES).load_model(RECIPES)
-    return model, seconds, steps
+    return RunFolder.open(run_dir, RECIPES).load_model(RECIPES), timing, steps
 
 
 def score(scorer, model, batch_size, name, out_dir):
@@ -100,53 +198,119 @@ def score(scorer, model, batch_size, name, out_dir):
     return result, grid
 
 
+SETTINGS = ("port-legacy", "port-fixed", "tf1-legacy-graph", "wgan")
+
+
+def run_one(setting, seed, args, images, scorer):
+    """Train (or pick up) one run, score it, and write its row to ``OUT/NAME.json``."""
+    name = f"{setting}-seed{seed}"
+    work = os.path.join(args.work, name)
+    print(f"[quality] {name} ...", flush=True)
+    base, *options = setting.split("+")
+    if base in ("port-legacy", "port-fixed"):
+        model, timing, done = port_run(work, "gan", base[len("port-"):], seed, args.steps, images, 128, 0.0005,
+                                       options=options)
+    elif setting == "tf1-legacy-graph":
+        model, timing, done = legacy_graph_run(work, seed, args.steps, images)
+    else:
+        model, timing, done = port_run(work, "wgan", "legacy", seed, 10 ** 9, images, 64, 1e-4,
+                                       seconds=args.wgan_minutes * 60)
+    result, grid = score(scorer, model, 64 if setting == "wgan" else 128, name, args.out)
+    row = dict(setting=setting, seed=seed, iterations=done, seconds=timing.get("seconds"),
+               cpus=timing.get("cpus"), load_average=timing.get("load_average"),
+               grid=os.path.relpath(grid, args.out), **result)
+    with open(os.path.join(args.out, f"{name}.json"), "w") as handle:
+        json.dump(row, handle, indent=2)
+    print(f"[quality] {name}: {json.dumps(row)}", flush=True)
+    return row
+
+
+def spread(rows):
+    """Per setting: the range over seeds of each metric, and whether the port lands inside
+    the legacy graph's range (the yardstick of the issue)."""
+    metrics = {"classifier_score": lambda r: r["classifier_score"],
+               "frechet_distance": lambda r: r["frechet_distance"],
+               "largest_class": lambda r: max(r["class_fractions"])}
+    ranges = {}
+    for row in rows:
+        for metric, get in metrics.items():
+            low, high = ranges.setdefault(row["setting"], {}).get(metric, (float("inf"), float("-inf")))
+            ranges[row["setting"]][metric] = (min(low, get(row)), max(high, get(row)))
+    lines = []
+    # The yardstick: the original's graph; without it (the speed options' short runs), the
+    # port's default mode.
+    yardstick = "tf1-legacy-graph" if "tf1-legacy-graph" in ranges else "port-legacy"
+    reference = ranges.get(yardstick)
+    for setting, by_metric in ranges.items():
+        seeds = sum(1 for r in rows if r["setting"] == setting)
+        for metric, (low, high) in by_metric.items():
+            inside = ""
+            if reference and setting.startswith("port-") and setting != yardstick:
+                ref_low, ref_high = reference[metric]
+                inside = "inside" if ref_low <= low and high <= ref_high else "outside"
+                inside = f"; {inside} {yardstick}'s [{ref_low:.3f}, {ref_high:.3f}]"
+            lines.append(f"{setting} ({seeds} seed{'s' * (seeds != 1)}): {metric} {low:.3f} to {high:.3f}{inside}")
+    return lines
+
+
+def report(out_dir, ceiling):
+    """The table of every finished run in ``out_dir`` (``results.md``, ``results.json``)."""
+    rows = []
+    for file in sorted(os.listdir(out_dir)):
+        if file.endswith(".json") and file != "results.json":
+            with open(os.path.join(out_dir, file)) as handle:
+                rows.append(json.load(handle))
+    rows.sort(key=lambda r: (SETTINGS.index(r["setting"].split("+")[0]), r["setting"], r["seed"]))
+    lines = ["| setting | seed | iterations | wall time | classifier score | Frechet distance | largest class |",
+             "|---|---|---|---|---|---|---|"]
+    for row in [dict(setting="real held-out digits", seed="-", iterations="-", seconds=None, **ceiling)] + rows:
+        wall = f"{row['seconds'] / 60:.0f} min" if row.get("seconds") else "-"
+        if row.get("cpus") == 1:
+            wall += " (1 core)"
+        lines.append(f"| {row['setting']} | {row['seed']} | {row['iterations']} | {wall} | "
+                     f"{row['classifier_score']:.2f} | {row['frechet_distance']:.2f} | "
+                     f"{max(row['class_fractions']):.3f} |")
+    table = "\n".join(lines) + "\n\n" + "\n".join(f"* {line}" for line in spread(rows))
+    with open(os.path.join(out_dir, "results.md"), "w") as handle:
+        handle.write(table + "\n")
+    with open(os.path.join(out_dir, "results.json"), "w") as handle:
+        json.dump({"ceiling": ceiling, "runs": rows}, handle, indent=2)
+    return table
+
+
+def setting_name(text):
+    base, *options = text.split("+")
+    if base not in SETTINGS or (options and not base.startswith("port-")) or not set(options) <= set(OPTIONS):
+        raise argparse.ArgumentTypeError(f"unknown setting {text!r}: one of {', '.join(SETTINGS)}, "
+                                         f"port ones optionally with +{'/+'.join(sorted(OPTIONS))}")
+    return text
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--wgan-minutes", type=float, default=30.0)
-    parser.add_argument("--settings", nargs="+", default=["port-legacy", "port-fixed", "tf1-legacy-graph", "wgan"])
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), type=setting_name,
+                        help=f"from {', '.join(SETTINGS)}; a port setting may add speed options "
+                             f"joined by '+' from {sorted(OPTIONS)}, e.g. port-legacy+bf16 "
+                             f"(default: {' '.join(SETTINGS)})")
     parser.add_argument("--out", default="docs/quality")
     parser.add_argument("--work", default="runs/quality", help="where the run folders go")
+    parser.add_argument("--force", action="store_true", help="redo runs already scored in --out")
+    parser.add_argument("--report-only", action="store_true", help="only rebuild the table from --out")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    images = data.read_images(EMBEDDED, (28, 28, 1))
     scorer = MnistScorer()
-    rows = [dict(setting="real held-out digits", seed="-", iterations="-", seconds=0.0, **scorer.ceiling())]
-    for setting in args.settings:
-        for seed in args.seeds:
-            name = f"{setting}-seed{seed}"
-            work = os.path.join(args.work, name)
-            print(f"[quality] {name} ...", flush=True)
-            if setting == "port-legacy":
-                model, seconds, done = port_run(work, "gan", "legacy", seed, args.steps, images, 128, 0.0005)
-            elif setting == "port-fixed":
-                model, seconds, done = port_run(work, "gan", "fixed", seed, args.steps, images, 128, 0.0005)
-            elif setting == "tf1-legacy-graph":
-                model, seconds, done = legacy_graph_run(work, seed, args.steps, images)
-            elif setting == "wgan":
-                model, seconds, done = port_run(work, "wgan", "legacy", seed, 10 ** 9, images, 64, 1e-4,
-                                                seconds=args.wgan_minutes * 60)
-            else:
-                raise SystemExit(f"unknown setting {setting}")
-            batch = 64 if setting == "wgan" else 128
-            result, grid = score(scorer, model, batch, name, args.out)
-            rows.append(dict(setting=setting, seed=seed, iterations=done, seconds=round(seconds, 1),
-                             grid=os.path.relpath(grid, args.out), **result))
-            print(f"[quality] {name}: {json.dumps(rows[-1])}", flush=True)
-            with open(os.path.join(args.out, "results.json"), "w") as handle:
-                json.dump(rows, handle, indent=2)
-    lines = ["| setting | seed | iterations | wall time | classifier score | Frechet distance | largest class |",
-             "|---|---|---|---|---|---|---|"]
-    for row in rows:
-        wall = f"{row['seconds'] / 60:.1f} min" if row["seconds"] else "-"
-        lines.append(f"| {row['setting']} | {row['seed']} | {row['iterations']} | {wall} | "
-                     f"{row['classifier_score']:.2f} | {row['frechet_distance']:.2f} | "
-                     f"{max(row['class_fractions']):.3f} |")
-    table = "\n".join(lines)
-    with open(os.path.join(args.out, "results.md"), "w") as handle:
-        handle.write(table + "\n")
-    print(table)
+    if not args.report_only:
+        images = data.read_images(EMBEDDED, (28, 28, 1))
+        for setting in args.settings:
+            for seed in args.seeds:
+                if not args.force and os.path.exists(os.path.join(args.out, f"{setting}-seed{seed}.json")):
+                    print(f"[quality] {setting}-seed{seed}: scored already (--force redoes it)", flush=True)
+                    continue
+                run_one(setting, seed, args, images, scorer)
+    print(report(args.out, scorer.ceiling()))
 
 
 if __name__ == "__main__":

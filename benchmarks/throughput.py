@@ -336,9 +336,10 @@ def format_table(results, flops, peaks):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["gan", "wgan", "face"], choices=["gan", "wgan", "face"])
-    parser.add_argument("--variants", nargs="+", default=list(DEFAULT_VARIANTS),
+    parser.add_argument("--variants", nargs="+", default=None,
                         help=f"legacy, port, or port options joined by '+' from {sorted(OPTIONS)} "
-                             f"(default: {' '.join(DEFAULT_VARIANTS)})")
+                             f"(default: {' '.join(DEFAULT_VARIANTS)}; without jit for the faces "
+                             f"on a CPU, where XLA is several times slower)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="default: the original's (gan 128, wgan 64), faces 16 (64 on a GPU)")
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per side")
@@ -365,7 +366,8 @@ def main(argv=None):
         flops[name] = iteration_flops(name, batch)
         print(f"{name}: batch {batch}; one iteration = {flops[name][0] / 1e9:.1f} GFLOP "
               f"({flops[name][1] / 1e9:.1f} in matmuls and convolutions)")
-        results.append(benchmark(name, args.variants, batch, args.rounds or DEFAULT_ROUNDS[name],
+        variants = args.variants or [v for v in DEFAULT_VARIANTS if gpus or name != "face" or v != "jit"]
+        results.append(benchmark(name, variants, batch, args.rounds or DEFAULT_ROUNDS[name],
                                  max(args.block or DEFAULT_BLOCK[name], 2), memory=not args.no_memory))
     # Measured again at the end; the higher of the two is the peak (load only slows a timing).
     for dtype in peaks:

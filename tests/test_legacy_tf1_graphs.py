@@ -530,8 +530,13 @@ def test_write_random_checkpoint(tmp_path):
     np.testing.assert_allclose(stored["beta1_power_1"], 0.9**2, rtol=1e-6)
     # Q2 in a trained checkpoint: the moving statistics are still their initial values.
     assert not stored["bn1/moving_mean"].any() and np.all(stored["bn4/moving_variance"] == 1)
-    again = read_checkpoint(write_random_checkpoint("gan", str(tmp_path / "gan2"), seed=5, data=data, iterations=1,
-                                                    pretrain_steps=2, batch_size=4))
+    # Watching the loop (progress, sample grids) does not change what it trains.
+    seen = []
+    again = read_checkpoint(write_random_checkpoint(
+        "gan", str(tmp_path / "gan2"), seed=5, data=data, iterations=1, pretrain_steps=2, batch_size=4,
+        on_iteration=lambda i, graph, losses: seen.append((i, graph.generate(np.zeros((3, 100))).shape,
+                                                            sorted(losses)))))
+    assert seen == [(0, (3, 28, 28, 1), ["d_loss", "d_losses", "g_loss"])]
     assert all(np.array_equal(again[n], stored[n]) for n in stored)
     untrained = read_checkpoint(write_random_checkpoint("wgan", str(tmp_path / "wgan"), seed=5, batch_size=2))
     assert {n: v.shape for n, v in untrained.items()} == expected_all_variables("wgan")

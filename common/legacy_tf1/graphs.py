@@ -19,7 +19,7 @@ Reading guide
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -695,6 +695,7 @@ def write_random_checkpoint(
     batch_size: int | None = None,
     learning_rate: float | None = None,
     beta1: float | None = None,
+    on_iteration: Callable[[int, LegacyGraph, dict], None] | None = None,
 ) -> str:
     """Write a checkpoint shaped exactly like one the original's train() saved.
 
@@ -703,6 +704,8 @@ def write_random_checkpoint(
     training iterations on ``data`` (uint8 images are divided by 255, as the original
     did), with z ~ N(0, 1) from ``numpy.random.default_rng(seed)`` and the original's
     batch order, then saves with a Saver over all global variables. Returns the path.
+    ``on_iteration(i, graph, losses)``, if given, runs after each training iteration
+    (progress, sample grids); it must not draw from the graph's random state.
     """
     if (iterations or pretrain_steps) and data is None:
         raise ValueError("training iterations need data")
@@ -720,8 +723,10 @@ def write_random_checkpoint(
             for _ in range(pretrain_steps):
                 x, index = _next_batch(images, b, index, rng)
                 g.pretrain_step(x, draw_z())
-            for _ in range(iterations):
+            for i in range(iterations):
                 x, index = _next_batch(images, b, index, rng)
                 zs = draw_z() if model == "gan" else [draw_z() for _ in range(g.config.critic_steps + 1)]
-                g.train_iteration(x, zs)
+                losses = g.train_iteration(x, zs)
+                if on_iteration is not None:
+                    on_iteration(i, g, losses)
         return g.save(prefix)
