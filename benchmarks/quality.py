@@ -198,6 +198,26 @@ def score(scorer, model, batch_size, name, out_dir):
     return result, grid
 
 
+PROGRESS_ITERATIONS = (0, 1000, 3000, 5000, 7000, 9000)
+
+
+def progress_strip(samples_dir, steps, path):
+    """The run's sample grids at a few iterations and its last, side by side (white gaps)."""
+    from PIL import Image
+
+    wanted = [i for i in PROGRESS_ITERATIONS if i < steps - 1] + [steps - 1]
+    grids = [Image.open(os.path.join(samples_dir, f"sample_{i}_epoch.png")).convert("L") for i in wanted
+             if os.path.exists(os.path.join(samples_dir, f"sample_{i}_epoch.png"))]
+    if not grids:
+        return None
+    gap = 8
+    strip = Image.new("L", (sum(g.width for g in grids) + gap * (len(grids) - 1), grids[0].height), 255)
+    for k, grid in enumerate(grids):
+        strip.paste(grid, (k * (grid.width + gap), 0))
+    strip.save(path)
+    return path
+
+
 SETTINGS = ("port-legacy", "port-fixed", "tf1-legacy-graph", "wgan")
 
 
@@ -216,9 +236,13 @@ def run_one(setting, seed, args, images, scorer):
         model, timing, done = port_run(work, "wgan", "legacy", seed, 10 ** 9, images, 64, 1e-4,
                                        seconds=args.wgan_minutes * 60)
     result, grid = score(scorer, model, 64 if setting == "wgan" else 128, name, args.out)
+    samples = os.path.join(work, "samples") if setting == "tf1-legacy-graph" else RunFolder.open(
+        work, RECIPES).samples_dir
+    strip = progress_strip(samples, done, os.path.join(args.out, f"{name}-progress.png"))
     row = dict(setting=setting, seed=seed, iterations=done, seconds=timing.get("seconds"),
-               cpus=timing.get("cpus"), load_average=timing.get("load_average"),
-               grid=os.path.relpath(grid, args.out), **result)
+               cpus=timing.get("cpus"), load_average=timing.get("load_average"), note=timing.get("note"),
+               grid=os.path.relpath(grid, args.out), progress=strip and os.path.relpath(strip, args.out),
+               **result)
     with open(os.path.join(args.out, f"{name}.json"), "w") as handle:
         json.dump(row, handle, indent=2)
     print(f"[quality] {name}: {json.dumps(row)}", flush=True)

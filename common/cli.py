@@ -117,9 +117,9 @@ def _add_train_arguments(parser, family):
                         help="continue the run in --out from its newest checkpoint: same model, "
                              "data order, optimiser state and step counter")
     parser.add_argument("--out", required=True, help="the run folder to create (or to resume)")
-    # Speed and scale (GitHub issue 8; docs/performance.md). None: the run's recorded
+    # Speed and scale (GitHub issue 8; the README, 'Speed, and many devices'). None: the run's recorded
     # setting on --resume, else the default; each is recorded in config.json.
-    speed = parser.add_argument_group("speed and scale (see docs/performance.md)")
+    speed = parser.add_argument_group("speed and scale (see the README, 'Speed, and many devices')")
     speed.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"), default=None,
                        help="float32 (default): the original's math; mixed_bfloat16 (fast on CPUs "
                             "with AVX-512 BF16 and on recent GPUs) or mixed_float16 (GPUs, with loss "
