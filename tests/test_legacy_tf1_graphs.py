@@ -507,16 +507,25 @@ def test_train_ops_are_tf1_adam_on_the_reported_gradients(model):
 
 
 @pytest.mark.parametrize("model", ["gan", "wgan"])
-def test_same_seed_and_inputs_give_identical_training(model):
+def test_same_seed_and_inputs_give_the_same_training(model):
     results = []
-    for _ in range(2):
-        with LegacyGraph.build(model, batch_size=BATCH[model], seed=21) as g:
+    for seed in (21, 21, 22):
+        with LegacyGraph.build(model, batch_size=BATCH[model], seed=seed) as g:
             x, zs, alphas = iteration_inputs(g, seed=3)
             losses = g.train_iteration(x, zs, alphas)
             results.append((losses, g.variables()))
-    (loss_a, vars_a), (loss_b, vars_b) = results
-    assert loss_a == loss_b
-    assert all(np.array_equal(vars_a[n], vars_b[n]) for n in vars_a)
+            lr = g.learning_rate
+    (loss_a, vars_a), (loss_b, vars_b), (_, vars_other) = results
+    # The same to float32 rounding, not always to the bit: now and then (about one build
+    # in twenty under load, with one thread or many) the TF1 runtime rounds one WGAN
+    # critic step differently: g_loss 40.73997 against 40.74004 (seen 2026-11-23). Adam
+    # can turn one rounding of a near-zero gradient into a step of up to the learning
+    # rate, hence the absolute tolerance; another seed is thousands of times further off.
+    np.testing.assert_allclose(loss_a["d_losses"], loss_b["d_losses"], rtol=1e-5)
+    np.testing.assert_allclose(loss_a["g_loss"], loss_b["g_loss"], rtol=1e-5)
+    for name in vars_a:
+        np.testing.assert_allclose(vars_a[name], vars_b[name], rtol=1e-5, atol=lr, err_msg=name)
+    assert max(np.abs(vars_a[n] - vars_other[n]).max() for n in vars_a) > 100 * lr
 
 
 def test_write_random_checkpoint(tmp_path):
