@@ -269,7 +269,10 @@ def spread(rows):
         seeds = sum(1 for r in rows if r["setting"] == setting)
         for metric, (low, high) in by_metric.items():
             inside = ""
-            if reference and setting.startswith("port-") and setting != yardstick:
+            reference_seeds = sum(1 for r in rows if r["setting"] == yardstick)
+            if reference and setting.startswith("port-") and setting != yardstick and reference_seeds < 2:
+                inside = f"; {yardstick} has {reference_seeds} seed so far: no spread to compare with yet"
+            elif reference and setting.startswith("port-") and setting != yardstick:
                 ref_low, ref_high = reference[metric]
                 inside = "inside" if ref_low <= low and high <= ref_high else "outside"
                 inside = f"; {inside} {yardstick}'s [{ref_low:.3f}, {ref_high:.3f}]"
