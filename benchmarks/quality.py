@@ -274,7 +274,15 @@ def spread(rows):
                 inside = f"; {yardstick} has {reference_seeds} seed so far: no spread to compare with yet"
             elif reference and setting.startswith("port-") and setting != yardstick:
                 ref_low, ref_high = reference[metric]
-                inside = "inside" if ref_low <= low and high <= ref_high else "outside"
+                # Two seeds give a range that a third draw of the same program misses two
+                # times in three, so "outside" alone is weak evidence: say whether the ranges
+                # overlap at all.
+                if ref_low <= low and high <= ref_high:
+                    inside = "inside"
+                elif low <= ref_high and ref_low <= high:
+                    inside = "overlapping, not inside"
+                else:
+                    inside = "disjoint from"
                 inside = f"; {inside} {yardstick}'s [{ref_low:.3f}, {ref_high:.3f}]"
             lines.append(f"{setting} ({seeds} seed{'s' * (seeds != 1)}): {metric} {low:.3f} to {high:.3f}{inside}")
     return lines
