@@ -63,13 +63,14 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _timed(work, seconds=None):
+def _timed(work, seconds=None, note=None):
     """Record (or read back) a run's wall time next to it, so a finished run is never redone."""
     path = os.path.join(work, "wall_seconds.json")
     if seconds is not None:
+        # Read back later, by another process, the cores would be that process's.
+        cpus = None if note else len(os.sched_getaffinity(0))
         with open(path, "w") as handle:
-            json.dump({"seconds": seconds, "cpus": len(os.sched_getaffinity(0)),
-                       "load_average": os.getloadavg()[0]}, handle)
+            json.dump({"seconds": seconds, "cpus": cpus, "load_average": os.getloadavg()[0], "note": note}, handle)
     if os.path.exists(path):
         with open(path) as handle:
             return json.load(handle)
@@ -143,20 +144,89 @@ class Progress(keras.callbacks.Callback):
             print(f"[quality] {self.name}: step {done}, {losses}, {rate:.2f} it/s", flush=True)
 
 
+class Diverged(Exception):
+    """The original graph's losses went inf/NaN: ``log`` of a saturated sigmoid (quirk Q8)."""
+
+    def __init__(self, iteration):
+        super().__init__(f"losses non-finite at iteration {iteration}")
+        self.iteration = iteration
+
+
+SNAPSHOT_EVERY = 1000
+
+
+def _first_non_finite(losses_csv):
+    """The first iteration of ``losses.csv`` whose losses are inf or NaN, or None."""
+    if not os.path.exists(losses_csv):
+        return None
+    with open(losses_csv) as handle:
+        next(handle)
+        for line in handle:
+            iteration, *losses = line.strip().split(",")
+            if not all(np.isfinite(float(value)) for value in losses):
+                return int(iteration)
+    return None
+
+
+def _snapshots(out):
+    """``(iterations done, checkpoint prefix)`` of the legacy run's snapshots, oldest first."""
+    folder = os.path.join(out, "tf1")
+    found = []
+    for file in os.listdir(folder) if os.path.isdir(folder) else ():
+        name = file[:-len(".index")] if file.endswith(".index") else ""
+        if name.startswith("gan-") and name[4:].isdigit():
+            found.append((int(name[4:]), os.path.join(folder, name)))
+    return sorted(found)
+
+
 def legacy_graph_run(out, seed, steps, images):
     """The original's training loop on its TF1 graph, then imported as a run folder.
 
     Sample grids on the original's display schedule go to ``out/samples`` (same fixed z as
-    the port's grids of that seed), the losses to ``out/losses.csv``.
+    the port's grids of that seed), the losses to ``out/losses.csv``, a TF1 checkpoint every
+    1000 iterations to ``out/tf1``. The original's loss takes ``log`` of sigmoid outputs
+    (quirk Q8), so a saturated discriminator turns it to inf, then every weight to NaN: the
+    run stops there, and is scored at its last snapshot. Returns ``(model or None, timing,
+    iterations, outcome)``; ``outcome`` has ``diverged_at`` and ``scored_at`` for such runs.
     """
     from common.callbacks import is_display_iteration
     from common.legacy_tf1.graphs import write_random_checkpoint
     from genmnist.cli import main
 
     run_dir = os.path.join(out, "run")
-    if _finished(run_dir, steps):
+    losses_csv = os.path.join(out, "losses.csv")
+    diverged_at = _first_non_finite(losses_csv)
+    if diverged_at is None and _finished(run_dir, steps):
         print(f"[quality] {out} already trained: scoring it", flush=True)
-        return RunFolder.open(run_dir, RECIPES).load_model(RECIPES), _timed(out), steps
+        return RunFolder.open(run_dir, RECIPES).load_model(RECIPES), _timed(out), steps, {}
+    if diverged_at is None:
+        diverged_at = _train_legacy_graph(out, seed, steps, images, write_random_checkpoint,
+                                          is_display_iteration)
+    elif _timed(out).get("seconds") is None:
+        # A run that died at its divergence before it could record its time: its first
+        # grid and its last loss line bracket it.
+        first = os.path.join(out, "samples", "sample_0_epoch.png")
+        _timed(out, os.path.getmtime(losses_csv) - os.path.getmtime(first),
+               note="from its files' times: the run died at its divergence")
+    timing = _timed(out)
+    if diverged_at is None:
+        prefix, outcome, done = os.path.join(out, "tf1", "gan"), {}, steps
+    else:
+        print(f"[quality] {out}: the original's losses went inf/NaN at iteration {diverged_at}", flush=True)
+        usable = [snapshot for snapshot in _snapshots(out) if snapshot[0] <= diverged_at]
+        outcome = {"diverged_at": diverged_at, "scored_at": usable[-1][0] if usable else None}
+        if not usable:
+            return None, timing, diverged_at, outcome
+        done, prefix = usable[-1]
+    shutil.rmtree(run_dir, ignore_errors=True)
+    status = main(["import-tf1", prefix, "--model", "gan", "--out", run_dir])
+    if status:
+        raise SystemExit(f"import-tf1 failed with status {status}")
+    return RunFolder.open(run_dir, RECIPES).load_model(RECIPES), timing, done, outcome
+
+
+def _train_legacy_graph(out, seed, steps, images, write_random_checkpoint, is_display_iteration):
+    """Run the original's loop; the iteration whose losses went non-finite, or None."""
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(os.path.join(out, "samples"))
     sample_z = sample_latents(64, 100, seed)
@@ -166,6 +236,10 @@ def legacy_graph_run(out, seed, steps, images):
 
     def on_iteration(i, graph, losses):
         losses_file.write(f"{i},{losses['d_loss']:.6g},{losses['g_loss']:.6g}\n")
+        if not (np.isfinite(losses["d_loss"]) and np.isfinite(losses["g_loss"])):
+            raise Diverged(i)
+        if (i + 1) % SNAPSHOT_EVERY == 0 and i + 1 < steps:
+            graph.save(os.path.join(out, "tf1", f"gan-{i + 1}"), write_meta_graph=False)
         if is_display_iteration(i, steps):
             # Batch statistics of the 64 sample z, as the port's grids (and the original's) use.
             grid = graph.generate(sample_z).reshape(-1, 28, 28, 1)
@@ -177,17 +251,15 @@ def legacy_graph_run(out, seed, steps, images):
     # gantrain() shuffled the data set once at load, then let _next_batch walk through it.
     shuffled = images[np.random.default_rng(seed).permutation(len(images))]
     try:
-        prefix = write_random_checkpoint("gan", os.path.join(out, "tf1", "gan"), seed, data=shuffled,
-                                         iterations=steps, pretrain_steps=RECIPES["gan"].pretrain_steps,
-                                         batch_size=128, learning_rate=0.0005, beta1=0.9,
-                                         on_iteration=on_iteration)
+        write_random_checkpoint("gan", os.path.join(out, "tf1", "gan"), seed, data=shuffled,
+                                iterations=steps, pretrain_steps=RECIPES["gan"].pretrain_steps,
+                                batch_size=128, learning_rate=0.0005, beta1=0.9, on_iteration=on_iteration)
+    except Diverged as stop:
+        return stop.iteration
     finally:
         losses_file.close()
-    timing = _timed(out, time.time() - start)
-    status = main(["import-tf1", prefix, "--model", "gan", "--out", run_dir])
-    if status:
-        raise SystemExit(f"import-tf1 failed with status {status}")
-    return RunFolder.open(run_dir, RECIPES).load_model(RECIPES), timing, steps
+        _timed(out, time.time() - start)
+    return None
 
 
 def score(scorer, model, batch_size, name, out_dir):
@@ -227,64 +299,100 @@ def run_one(setting, seed, args, images, scorer):
     work = os.path.join(args.work, name)
     print(f"[quality] {name} ...", flush=True)
     base, *options = setting.split("+")
+    outcome = {}
     if base in ("port-legacy", "port-fixed"):
         model, timing, done = port_run(work, "gan", base[len("port-"):], seed, args.steps, images, 128, 0.0005,
                                        options=options)
     elif setting == "tf1-legacy-graph":
-        model, timing, done = legacy_graph_run(work, seed, args.steps, images)
+        model, timing, done, outcome = legacy_graph_run(work, seed, args.steps, images)
     else:
         model, timing, done = port_run(work, "wgan", "legacy", seed, 10 ** 9, images, 64, 1e-4,
                                        seconds=args.wgan_minutes * 60)
-    result, grid = score(scorer, model, 64 if setting == "wgan" else 128, name, args.out)
     samples = os.path.join(work, "samples") if setting == "tf1-legacy-graph" else RunFolder.open(
         work, RECIPES).samples_dir
-    strip = progress_strip(samples, done, os.path.join(args.out, f"{name}-progress.png"))
+    if model is not None:
+        result, grid = score(scorer, model, 64 if setting == "wgan" else 128, name, args.out)
+        last_grid = done
+    else:
+        # Nothing finite to score: keep the last grid it drew.
+        result = {"classifier_score": None, "frechet_distance": None, "class_fractions": None}
+        last_grid = 1 + max(int(file.split("_")[1]) for file in os.listdir(samples))
+        grid = os.path.join(args.out, f"{name}.png")
+        shutil.copy(os.path.join(samples, f"sample_{last_grid - 1}_epoch.png"), grid)
+    if outcome.get("diverged_at") is not None:
+        last_grid = 1 + max(int(file.split("_")[1]) for file in os.listdir(samples))
+    strip = progress_strip(samples, last_grid, os.path.join(args.out, f"{name}-progress.png"))
     row = dict(setting=setting, seed=seed, iterations=done, seconds=timing.get("seconds"),
                cpus=timing.get("cpus"), load_average=timing.get("load_average"), note=timing.get("note"),
                grid=os.path.relpath(grid, args.out), progress=strip and os.path.relpath(strip, args.out),
-               **result)
+               **outcome, **result)
     with open(os.path.join(args.out, f"{name}.json"), "w") as handle:
         json.dump(row, handle, indent=2)
     print(f"[quality] {name}: {json.dumps(row)}", flush=True)
     return row
 
 
+# Each metric, and the bound a run that ended in NaN weights stands for: worse than any
+# finite score (the classifier score's floor is 1, one class; a largest class of 1).
+METRICS = {"classifier_score": (lambda r: r["classifier_score"], "low", 1.0),
+           "frechet_distance": (lambda r: r["frechet_distance"], "high", float("inf")),
+           "largest_class": (lambda r: max(r["class_fractions"]), "high", 1.0)}
+
+
 def spread(rows):
     """Per setting: the range over seeds of each metric, and whether the port lands inside
-    the legacy graph's range (the yardstick of the issue)."""
-    metrics = {"classifier_score": lambda r: r["classifier_score"],
-               "frechet_distance": lambda r: r["frechet_distance"],
-               "largest_class": lambda r: max(r["class_fractions"])}
-    ranges = {}
+    the legacy graph's range (the yardstick of the issue).
+
+    Only runs scored at their last iteration make a range. A run that diverged (the
+    original's graph can: quirk Q8) is counted apart, and stretches its setting's range to
+    the worst end: its final weights are NaN, no model at all.
+    """
+    ranges, diverged, finished = {}, {}, {}
     for row in rows:
-        for metric, get in metrics.items():
-            low, high = ranges.setdefault(row["setting"], {}).get(metric, (float("inf"), float("-inf")))
-            ranges[row["setting"]][metric] = (min(low, get(row)), max(high, get(row)))
+        setting = row["setting"]
+        ranges.setdefault(setting, {})
+        if row.get("diverged_at") is not None:
+            diverged[setting] = diverged.get(setting, 0) + 1
+            continue
+        finished[setting] = finished.get(setting, 0) + 1
+        for metric, (get, _, _) in METRICS.items():
+            low, high = ranges[setting].get(metric, (float("inf"), float("-inf")))
+            ranges[setting][metric] = (min(low, get(row)), max(high, get(row)))
     lines = []
     # The yardstick: the original's graph; without it (the speed options' short runs), the
     # port's default mode.
     yardstick = "tf1-legacy-graph" if "tf1-legacy-graph" in ranges else "port-legacy"
-    reference = ranges.get(yardstick)
-    for setting, by_metric in ranges.items():
-        seeds = sum(1 for r in rows if r["setting"] == setting)
-        for metric, (low, high) in by_metric.items():
-            inside = ""
-            reference_seeds = sum(1 for r in rows if r["setting"] == yardstick)
-            if reference and setting.startswith("port-") and setting != yardstick and reference_seeds < 2:
-                inside = f"; {yardstick} has {reference_seeds} seed so far: no spread to compare with yet"
-            elif reference and setting.startswith("port-") and setting != yardstick:
-                ref_low, ref_high = reference[metric]
-                # Two seeds give a range that a third draw of the same program misses two
-                # times in three, so "outside" alone is weak evidence: say whether the ranges
-                # overlap at all.
-                if ref_low <= low and high <= ref_high:
-                    inside = "inside"
-                elif low <= ref_high and ref_low <= high:
-                    inside = "overlapping, not inside"
+    reference_runs = finished.get(yardstick, 0) + diverged.get(yardstick, 0)
+    for setting in ranges:
+        runs = finished.get(setting, 0) + diverged.get(setting, 0)
+        counted = f"{runs} seed{'s' * (runs != 1)}"
+        if diverged.get(setting):
+            counted += f", {diverged[setting]} diverged to NaN before the end"
+        for metric, (low, high) in ranges[setting].items():
+            verdict = ""
+            if setting.startswith("port-") and setting != yardstick and yardstick in ranges:
+                if reference_runs < 2:
+                    verdict = f"; {yardstick} has {reference_runs} seed so far: no spread to compare with yet"
                 else:
-                    inside = "disjoint from"
-                inside = f"; {inside} {yardstick}'s [{ref_low:.3f}, {ref_high:.3f}]"
-            lines.append(f"{setting} ({seeds} seed{'s' * (seeds != 1)}): {metric} {low:.3f} to {high:.3f}{inside}")
+                    ref_low, ref_high = ranges[yardstick].get(metric, (float("inf"), float("-inf")))
+                    _, worse_end, worst = METRICS[metric]
+                    if diverged.get(yardstick):
+                        ref_low, ref_high = (worst, ref_high) if worse_end == "low" else (ref_low, worst)
+                    # Two seeds give a range that a third draw of the same program misses two
+                    # times in three, so "outside" alone is weak evidence: say whether the
+                    # ranges overlap at all.
+                    if ref_low <= low and high <= ref_high:
+                        verdict = "inside"
+                    elif low <= ref_high and ref_low <= high:
+                        verdict = "overlapping, not inside"
+                    else:
+                        verdict = "disjoint from"
+                    verdict = f"; {verdict} {yardstick}'s [{ref_low:.3f}, {ref_high:.3f}]"
+                    if diverged.get(yardstick):
+                        verdict += f" (its {worse_end} end: the run{'s' * (diverged[yardstick] > 1)} that diverged)"
+            lines.append(f"{setting} ({counted}): {metric} {low:.3f} to {high:.3f}{verdict}")
+        if not ranges[setting]:
+            lines.append(f"{setting} ({counted}): no run reached its last iteration")
     return lines
 
 
@@ -302,9 +410,17 @@ def report(out_dir, ceiling):
         wall = f"{row['seconds'] / 60:.0f} min" if row.get("seconds") else "-"
         if row.get("cpus") == 1:
             wall += " (1 core)"
-        lines.append(f"| {row['setting']} | {row['seed']} | {row['iterations']} | {wall} | "
-                     f"{row['classifier_score']:.2f} | {row['frechet_distance']:.2f} | "
-                     f"{max(row['class_fractions']):.3f} |")
+        iterations = row["iterations"]
+        if row.get("diverged_at") is not None:
+            scored = row.get("scored_at")
+            iterations = (f"inf/NaN at {row['diverged_at']}; "
+                          + (f"scored at {scored}" if scored else "no snapshot to score"))
+        if row["classifier_score"] is None:
+            scores = "- | - | -"
+        else:
+            scores = (f"{row['classifier_score']:.2f} | {row['frechet_distance']:.2f} | "
+                      f"{max(row['class_fractions']):.3f}")
+        lines.append(f"| {row['setting']} | {row['seed']} | {iterations} | {wall} | {scores} |")
     table = "\n".join(lines) + "\n\n" + "\n".join(f"* {line}" for line in spread(rows))
     with open(os.path.join(out_dir, "results.md"), "w") as handle:
         handle.write(table + "\n")
