@@ -6,7 +6,9 @@ Adam beta1 0.9, the 30-step warm-up), for each seed:
 * the port in legacy fidelity,
 * the port in fixed fidelity,
 * the legacy TF1 graph (``common.legacy_tf1``: the original's graph, its ``_next_batch``
-  and its NumPy z draws, run through ``tf.compat.v1`` sessions),
+  and its NumPy z draws, run through ``tf.compat.v1`` sessions; a snapshot every 1000
+  iterations, because its losses can go inf/NaN (quirk Q8) and then the run stops and is
+  scored at its last finite snapshot),
 
 and the MNIST WGAN-GP for as many iterations as fit in ``--wgan-minutes``. Every run is
 scored with ``evaluate`` (2,000 samples; classifier score, Frechet distance in the MNIST
