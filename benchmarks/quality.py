@@ -312,17 +312,16 @@ def run_one(setting, seed, args, images, scorer):
                                        seconds=args.wgan_minutes * 60)
     samples = os.path.join(work, "samples") if setting == "tf1-legacy-graph" else RunFolder.open(
         work, RECIPES).samples_dir
+    # A diverged run's strip ends at its last finite grid.
+    last_grid = done if outcome.get("diverged_at") is None else max(
+        int(file.split("_")[1]) for file in os.listdir(samples)) + 1
     if model is not None:
         result, grid = score(scorer, model, 64 if setting == "wgan" else 128, name, args.out)
-        last_grid = done
     else:
         # Nothing finite to score: keep the last grid it drew.
         result = {"classifier_score": None, "frechet_distance": None, "class_fractions": None}
-        last_grid = 1 + max(int(file.split("_")[1]) for file in os.listdir(samples))
         grid = os.path.join(args.out, f"{name}.png")
         shutil.copy(os.path.join(samples, f"sample_{last_grid - 1}_epoch.png"), grid)
-    if outcome.get("diverged_at") is not None:
-        last_grid = 1 + max(int(file.split("_")[1]) for file in os.listdir(samples))
     strip = progress_strip(samples, last_grid, os.path.join(args.out, f"{name}-progress.png"))
     row = dict(setting=setting, seed=seed, iterations=done, seconds=timing.get("seconds"),
                cpus=timing.get("cpus"), load_average=timing.get("load_average"), note=timing.get("note"),
