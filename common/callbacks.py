@@ -13,6 +13,7 @@ iteration on a 2-core CPU, 1-2% of a vanilla GAN iteration (GitHub issue 8).
 
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -20,6 +21,7 @@ import tensorflow as tf
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 from common import images
+from common.run import NonFiniteWeights
 
 SCALAR_FLUSH_EVERY = 100
 
@@ -53,29 +55,35 @@ class TrainingMonitor(keras.callbacks.Callback):
     """
 
     def __init__(self, run, manager, total_iterations, sample_z, checkpoint_every=1000,
-                 sample_prefix="sample", print_fn=print):
+                 checkpoint_minutes=None, max_minutes=None, sample_prefix="sample", print_fn=print,
+                 pending=None):
         super().__init__()
         self.run = run
         self.manager = manager
         self.total = total_iterations
         self.sample_z = sample_z
         self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_minutes * 60 if checkpoint_minutes else None
+        self.max_seconds = max_minutes * 60 if max_minutes else None
         self.sample_prefix = sample_prefix
         self.print = print_fn
+        self.pending = pending  # a signal received (common.interrupts.Pending), or None
         self.writer = tf.summary.create_file_writer(run.logs_dir)
-        self.diverged = None
+        self.diverged = None  # (iteration, why) once a loss, weight or sample is not finite
+        self.timed_out = False
+        self.started = self.last_saved = time.monotonic()
         self.written = []
-        self.pending = []  # (iteration, {name: value}) not yet written to TensorBoard
+        self.scalars = []  # (iteration, {name: value}) not yet written to TensorBoard
         self._write_scalars = None
 
     def flush_scalars(self):
         """Write the buffered losses to TensorBoard (one compiled call for all of them)."""
-        if not self.pending:
+        if not self.scalars:
             return
-        names = sorted(self.pending[0][1])
-        steps = tf.constant([i for i, _ in self.pending], tf.int64)
-        values = tf.constant([[logs.get(n, math.nan) for n in names] for _, logs in self.pending], tf.float32)
-        self.pending = []
+        names = sorted(self.scalars[0][1])
+        steps = tf.constant([i for i, _ in self.scalars], tf.int64)
+        values = tf.constant([[logs.get(n, math.nan) for n in names] for _, logs in self.scalars], tf.float32)
+        self.scalars = []
         if self._write_scalars is None or self._write_scalars[0] != names:
             writer = self.writer
 
@@ -93,10 +101,20 @@ class TrainingMonitor(keras.callbacks.Callback):
             self._write_scalars = (names, write)
         self._write_scalars[1](steps, values)
 
+    @property
+    def stopping(self):
+        """Whether training ends before its last step: divergence, a signal or the time limit."""
+        return self.diverged is not None or bool(self.pending) or self.timed_out
+
     def on_train_begin(self, logs=None):
         # Read the step counter once per fit and count in Python: reading the variable
         # after every step is a device read per iteration.
         self.next_iteration = self.model.iteration
+
+    def _diverge(self, i, why):
+        # Nothing after this step is saved, so the last good checkpoints stay.
+        self.diverged = (i, why)
+        self.model.stop_training = True
 
     def on_train_batch_end(self, batch, logs=None):
         model = self.model
@@ -104,25 +122,37 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.next_iteration += 1
         logs = {k: float(v) for k, v in (logs or {}).items()}
         if not all(math.isfinite(v) for v in logs.values()):
-            # Keep the last good checkpoint: nothing after this step is saved.
-            self.diverged = (i, logs)
-            model.stop_training = True
-            return
+            losses = ", ".join(f"{k} {v:g}" for k, v in logs.items())
+            return self._diverge(i, f"losses ({losses}) are not finite")
+        now = time.monotonic()
+        if self.max_seconds and now - self.started >= self.max_seconds:
+            self.timed_out = True
+        if self.stopping:
+            model.stop_training = True  # train() writes the checkpoint
         if i < 0:
             return  # the warm-up, which the original neither logged nor counted
-        self.pending.append((i, logs))
+        self.scalars.append((i, logs))
         display = is_display_iteration(i, self.total)
         done = i + 1
-        checkpoint = self.checkpoint_every and done % self.checkpoint_every == 0 and done < self.total
-        if display or checkpoint or len(self.pending) >= SCALAR_FLUSH_EVERY:
+        checkpoint = done < self.total and not self.stopping and (
+            (self.checkpoint_every and done % self.checkpoint_every == 0)
+            or (self.checkpoint_seconds and now - self.last_saved >= self.checkpoint_seconds))
+        if display or checkpoint or len(self.scalars) >= SCALAR_FLUSH_EVERY:
             self.flush_scalars()
-        if display:
-            self.write_samples(i, logs)
+        if display and not self.write_samples(i, logs):
+            return self._diverge(i, "the generator's samples are not finite")
         if checkpoint:
-            self.run.save(model, self.manager)
+            try:
+                self.run.save(model, self.manager)
+            except NonFiniteWeights as exc:
+                return self._diverge(i, str(exc))
+            self.last_saved = time.monotonic()
 
     def write_samples(self, i, logs):
+        """Write iteration ``i``'s sample grid; False (and nothing written) if it is not finite."""
         generated = np.asarray(self.model.generate(self.sample_z))
+        if not np.all(np.isfinite(generated)):
+            return False
         path = os.path.join(self.run.samples_dir, f"{self.sample_prefix}_{i}_epoch.png")
         rows = int(math.sqrt(len(generated)))
         images.save_grid(generated, path, rows=rows, cols=int(math.ceil(len(generated) / rows)))
@@ -131,6 +161,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.written.append(path)
         losses = "  ".join(f"{k} {v:.5g}" for k, v in logs.items())
         self.print(f"\niteration {i}: {losses}  -> {path}")
+        return True
 
     def on_train_end(self, logs=None):
         self.flush_scalars()

@@ -77,6 +77,30 @@ def positive_float(text):
     return value
 
 
+def non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number of at least 0, got {text}")
+    return value
+
+
+def steps_int(text):
+    from common.run import MAX_STEPS
+
+    value = positive_int(text)
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS} iterations, got {value}")
+    return value
+
+
+def random_seed():
+    """A fresh seed for a run that was given none (recorded in its config.json)."""
+    return int.from_bytes(os.urandom(4), "little") % 2 ** 31
+
+
 def seed_int(text):
     try:
         value = int(text)
@@ -91,11 +115,11 @@ def seed_int(text):
 
 
 def _add_train_arguments(parser, family):
-    parser.add_argument("--model", choices=sorted(family.recipes), default=family.default_model,
+    parser.add_argument("--model", choices=sorted(family.recipes), default=None,
                         help=f"which of the original's models to train (default {family.default_model}): " +
                              "; ".join(f"{k}: {r.description}" for k, r in sorted(family.recipes.items())))
     parser.add_argument("--data", default=None, help=family.data_help)
-    parser.add_argument("--steps", type=positive_int, default=None,
+    parser.add_argument("--steps", type=steps_int, default=None,
                         help="training iterations in all, as the original's train_epochs counted them "
                              "(the vanilla GAN's 30 discriminator-only warm-up steps come on top); "
                              "default: the original's (gan 10000, wgan 500000, face 50000). With "
@@ -107,15 +131,25 @@ def _add_train_arguments(parser, family):
     parser.add_argument("--seed", type=seed_int, default=None,
                         help="seed of the weights, the data order and every random draw "
                              "(default: a random one, recorded in config.json)")
-    parser.add_argument("--fidelity", choices=("legacy", "fixed"), default="legacy",
+    parser.add_argument("--fidelity", choices=("legacy", "fixed"), default=None,
                         help="legacy (default): the original's math, quirks included; fixed: the "
                              "named quirks corrected (see the README)")
     parser.add_argument("--checkpoint-every", type=non_negative_int, default=1000,
-                        help="write a checkpoint every N iterations (default 1000; 0: only at the "
-                             "end); one is always written at the end and on Ctrl-C")
+                        help="write a checkpoint every N iterations (default 1000; 0: never by count); "
+                             "one is always written at the end and on Ctrl-C or SIGTERM")
+    parser.add_argument("--checkpoint-minutes", type=non_negative_float, default=10.0,
+                        help="also write a checkpoint whenever M minutes have passed since the last "
+                             "one (default 10; 0: never by time), so a kill loses at most M minutes")
+    parser.add_argument("--max-minutes", type=positive_float, default=None,
+                        help="stop cleanly, with a checkpoint, once M minutes of training have "
+                             "passed (default: no limit); --resume goes on from there")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its newest checkpoint: same model, "
-                             "data order, optimiser state and step counter")
+                        help="continue the run in --out from its newest checkpoint (same model, data "
+                             "order, optimiser state and step counter), or start it if it has none "
+                             "yet: the same command line serves a first start and every restart. "
+                             "--steps, --checkpoint-every, --checkpoint-minutes, --max-minutes, "
+                             "--eval-every and --strategy may change on resume; other settings given "
+                             "must match the run's")
     parser.add_argument("--out", required=True, help="the run folder to create (or to resume)")
     # Speed and scale (GitHub issue 8; the README, 'Speed, and many devices'). None: the run's recorded
     # setting on --resume, else the default; each is recorded in config.json.
@@ -162,58 +196,106 @@ def _run_train(args, family):
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _new_config(args, family):
+    """The configuration of a run started by this command line."""
+    from common.run import RunConfig, absolute_data_path
+
+    model = args.model or family.default_model
+    recipe = family.recipes[model]
+    return RunConfig(
+        model=model, fidelity=args.fidelity or "legacy", z_dim=recipe.z_dim,
+        image_shape=tuple(recipe.image_shape), seed=args.seed if args.seed is not None else random_seed(),
+        batch_size=args.batch_size or recipe.default_batch_size,
+        learning_rate=args.learning_rate or recipe.default_learning_rate,
+        data=absolute_data_path(args.data), steps=args.steps or recipe.default_steps,
+        precision=args.precision or "float32", jit_compile=bool(args.jit_compile),
+        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy)
+
+
+def _check_resume_settings(run, args):
+    """Refuse a setting on the command line that contradicts the run being resumed."""
+    from common.run import RunConfig, absolute_data_path
+
+    config = run.config
+    for key in RunConfig.FIXED_ON_RESUME:
+        given = getattr(args, key, None)
+        if given is None:
+            continue
+        recorded = getattr(config, key)
+        if key == "data":
+            given = absolute_data_path(given)
+            if given != recorded and recorded is not None and not os.path.exists(recorded) \
+                    and os.path.exists(given):
+                print(f"note: the run's data {recorded} no longer exists; training on {given} from now on")
+                config.data = given
+                continue
+        if given != recorded:
+            raise UserError(f"--{key.replace('_', '-')} {given} contradicts the run's {key} {recorded} "
+                            f"({run.config_path}); a resumed run keeps its settings: drop the option "
+                            f"or start a new run with another --out")
+
+
 def _train_in(out, args, family, strategy):
     """``train`` into the run folder ``out`` (the chief's ``--out``, or a worker's scratch copy)."""
     from common import training
-    from common.run import SPEED_OPTIONS as speed_options
     from common.run import RunFolder
 
-    if args.resume:
+    resuming = args.resume and RunFolder.holds_checkpoint(out)
+    if resuming:
         run = RunFolder.open(out, family.recipes)
-        config = run.config
-        for option in ("model", "batch_size", "learning_rate", "seed", *speed_options):
-            given = getattr(args, option)
-            recorded = config.get(option, speed_options.get(option))
-            if given is not None and option != "model" and given != recorded:
-                raise UserError(f"--{option.replace('_', '-')} {given} differs from the run's "
-                                f"{recorded} ({run.path}/config.json); a resumed run keeps its settings")
-        if args.data is not None:
-            config["data"] = args.data
-        steps = args.steps or config["steps"]
+        _check_resume_settings(run, args)
+        steps = args.steps or run.config.steps
+        recipe = family.recipes[run.config.model]
+        images = family.read_data(run.config.data, recipe, args)
     else:
-        recipe = family.recipes[args.model]
-        seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little") % 2 ** 31
-        config = {
-            "model": args.model, "fidelity": args.fidelity, "z_dim": recipe.z_dim,
-            "image_shape": list(recipe.image_shape), "seed": seed,
-            "batch_size": args.batch_size or recipe.default_batch_size,
-            "learning_rate": args.learning_rate or recipe.default_learning_rate,
-            "data": args.data, "steps": args.steps or recipe.default_steps,
-        }
-        config.update({option: getattr(args, option) if getattr(args, option) is not None else default
-                       for option, default in speed_options.items()})
-        steps = config["steps"]
+        if args.resume:
+            print(f"{family.prog}: {out} has no checkpoint to resume yet; starting the run")
+        config = _new_config(args, family)
+        recipe = family.recipes[config.model]
+        steps = config.steps
         # Read the data before creating the folder, so a bad path leaves nothing behind.
         images = family.read_data(args.data, recipe, args)
-        require(config["batch_size"] <= len(images),
-                f"--batch-size {config['batch_size']} is larger than the data set ({len(images)} images)")
+        require(config.batch_size <= len(images),
+                f"--batch-size {config.batch_size} is larger than the data set ({len(images)} images)")
+        existed = os.path.exists(out)
         run = RunFolder.create(out, config)
-    recipe = family.recipes[run.config["model"]]
-    if args.resume:
-        images = family.read_data(run.config["data"], recipe, args)
-    print(f"{family.prog}: training {recipe.name} ({run.config['fidelity']} fidelity) on "
-          f"{len(images)} images, {steps} iterations, batch {run.config['batch_size']}, "
-          f"seed {run.config['seed']} -> {run.path}")
-    callbacks = []
-    if getattr(args, "eval_every", 0):
-        from common.evaluation import EvaluationMonitor
+    print(f"{family.prog}: {'resuming' if resuming else 'training'} {recipe.name} ({run.config.fidelity} "
+          f"fidelity) on {len(images)} images, {steps} iterations, batch {run.config.batch_size}, "
+          f"seed {run.config.seed} -> {run.path}")
+    run.config.strategy = args.strategy  # the last one used; any gives the same numbers
+    try:
+        callbacks = []
+        if getattr(args, "eval_every", 0):
+            from common.evaluation import EvaluationMonitor
 
-        callbacks.append(EvaluationMonitor(family.evaluator(print_fn=print), run.logs_dir, args.eval_every,
-                                           seed=run.config["seed"], batch_size=run.config["batch_size"]))
-    run.config["strategy"] = args.strategy  # the last one used; any gives the same numbers
-    training.train(run, family.recipes, images, steps, resume=args.resume,
-                   checkpoint_every=args.checkpoint_every, callbacks=callbacks, strategy=strategy)
+            callbacks.append(EvaluationMonitor(family.evaluator(print_fn=print), run.logs_dir, args.eval_every,
+                                               seed=run.config.seed, batch_size=run.config.batch_size))
+        training.train(run, family.recipes, images, steps, resume=resuming,
+                       checkpoint_every=args.checkpoint_every, checkpoint_minutes=args.checkpoint_minutes,
+                       max_minutes=args.max_minutes, callbacks=callbacks, strategy=strategy)
+    except BaseException:
+        # Stopped before its first checkpoint: leave nothing behind (a later train or
+        # train --resume would start it afresh anyway).
+        if not resuming and not RunFolder.holds_checkpoint(out) and not _has_samples(run):
+            _remove_new_run(out, existed)
+        raise
     return 0
+
+
+def _has_samples(run):
+    return os.path.isdir(run.samples_dir) and bool(os.listdir(run.samples_dir))
+
+
+def _remove_new_run(out, existed):
+    import shutil
+
+    if not existed:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    for name in ("config.json", "samples", "logs", "checkpoints"):
+        path = os.path.join(out, name)
+        shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else (
+            os.remove(path) if os.path.exists(path) else None)
 
 
 register(Command("train", "train a model (the original's train())", _add_train_arguments, _run_train))
@@ -222,16 +304,50 @@ register(Command("train", "train a model (the original's train())", _add_train_a
 # --- generate ----------------------------------------------------------------------------
 
 
+def checkpoint_choice(text):
+    """``--checkpoint``: ``latest`` or an iteration number."""
+    if text == "latest":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'latest' or an iteration number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an iteration of at least 0, got {value}")
+    return value
+
+
+def add_checkpoint_argument(parser):
+    parser.add_argument("--checkpoint", type=checkpoint_choice, default="latest",
+                        help="which checkpoint of the run: latest (default: the newest that loads) "
+                             "or an iteration number N (ls RUN_DIR/checkpoints: ckpt-STEP, STEP "
+                             "counting the vanilla GAN's 30 warm-up steps)")
+
+
+def load_run_model(path, family, which="latest"):
+    """``(run, model)``: a run folder's model at the chosen checkpoint, skipped files reported."""
+    from common.run import RunFolder
+
+    run = RunFolder.open(path, family.recipes)
+    model = run.load_model(family.recipes, which=which,
+                           print_fn=lambda message: print(f"{family.prog}: {message}", file=sys.stderr))
+    return run, model
+
+
 def _add_generate_arguments(parser, family):
     parser.add_argument("--run", required=True, help="a run folder written by train")
-    parser.add_argument("-n", type=positive_int, default=64, help="how many images (default 64)")
+    add_checkpoint_argument(parser)
+    parser.add_argument("-n", type=positive_int, default=None,
+                        help="how many images (default 64, or as many as --z holds)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the latent vectors (default 0)")
     parser.add_argument("--z", default=None,
                         help="a .npy file of latent vectors [N, z_dim] to use instead of sampling")
     parser.add_argument("--batch-statistics", choices=("auto", "yes", "no"), default="auto",
                         help="normalise batch norm by the statistics of the whole z batch (yes), or "
                              "by the moving statistics (no); auto: yes in legacy fidelity, as the "
-                             "original's prediction ran, no in fixed")
+                             "original's prediction ran, no in fixed. With yes, all N vectors form "
+                             "one batch: fewer than 16 give poor statistics, and one gives the same "
+                             "image for every seed")
     if family.generate_scale:
         parser.add_argument("--scale-factor", type=positive_float, default=None,
                             help="upscale the generated images by this factor with bilinear "
@@ -249,6 +365,7 @@ def load_latents(path, z_dim):
         raise UserError(f"{path}: not a readable .npy array ({exc})") from exc
     require(isinstance(z, np.ndarray) and np.issubdtype(z.dtype, np.number),
             f"{path}: expected a numeric array of latent vectors")
+    require(not np.iscomplexobj(z), f"{path}: complex latent vectors ({z.dtype}); z must be real numbers")
     z = z.reshape(1, -1) if z.ndim == 1 else z
     require(z.ndim == 2 and z.shape[1] == z_dim and len(z) > 0,
             f"{path}: latent vectors of shape {z.shape}, this model needs [N, {z_dim}]")
@@ -256,20 +373,68 @@ def load_latents(path, z_dim):
     return z.astype(np.float32)
 
 
+# A batch too small for its own statistics: below this, generate with batch statistics warns.
+MIN_STATISTICS_BATCH = 16
+GENERATE_CHUNK = 500
+
+
+def available_memory_bytes():
+    """Memory the system can still give (MemAvailable), or None where it cannot tell."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def generation_bytes(model, count):
+    """A generous estimate of the memory one generator pass over ``count`` vectors takes."""
+    per_sample = sum(int(np.prod(layer.output.shape[1:])) for layer in model.generator.layers)
+    return 4 * per_sample * count * 2  # float32 activations, plus what TensorFlow keeps beside them
+
+
+def generate_outputs(model, z, batch_statistics, prog):
+    """The generator's raw outputs for ``z``, in bounded memory wherever the batch allows."""
+    uses_batch_statistics = model.recipe.batch_norm and (
+        model.fidelity == "legacy" if batch_statistics is None else batch_statistics)
+    if not uses_batch_statistics:
+        return np.concatenate([np.asarray(model.generator_outputs(z[k:k + GENERATE_CHUNK], batch_statistics))
+                               for k in range(0, len(z), GENERATE_CHUNK)])
+    if len(z) < MIN_STATISTICS_BATCH:
+        print(f"{prog}: warning: batch norm normalises these {len(z)} vector(s) by their own statistics "
+              f"(as the original's prediction did); fewer than {MIN_STATISTICS_BATCH} give poor "
+              f"statistics, and 1 gives the same image for every seed. Generate {MIN_STATISTICS_BATCH} "
+              f"or more at once (-n 64) and keep the ones you need, or export the generator "
+              f"(population statistics)", file=sys.stderr)
+    needed, available = generation_bytes(model, len(z)), available_memory_bytes()
+    require(available is None or needed < 0.8 * available,
+            f"-n {len(z)} with batch statistics normalises all {len(z)} vectors as one batch, which needs "
+            f"about {needed / 2 ** 30:.1f} GiB; {available / 2 ** 30 if available else 0:.1f} GiB is "
+            f"available. Generate fewer per call (different --seed values), or pass --batch-statistics no")
+    return np.asarray(model.generator_outputs(z, batch_statistics))
+
+
 def _run_generate(args, family):
     from common import images as image_io
-    from common.run import RunFolder
     from common.training import sample_latents
 
-    run = RunFolder.open(args.run, family.recipes)
     suffix = os.path.splitext(args.out)[1].lower()
     require(suffix in (".png", ".npz", ".jpg", ".bmp"),
             f"--out {args.out}: expected a .png (grid) or .npz (arrays) path")
-    model = run.load_model(family.recipes)
+    require(not os.path.isdir(args.out), f"--out {args.out}: is a folder; give a file path ending in {suffix}")
+    _, model = load_run_model(args.run, family, args.checkpoint)
     z_dim = model.recipe.z_dim
-    z = load_latents(args.z, z_dim) if args.z else sample_latents(args.n, z_dim, args.seed)
+    if args.z:
+        z = load_latents(args.z, z_dim)
+        require(args.n is None or args.n == len(z),
+                f"-n {args.n} contradicts --z {args.z}, which holds {len(z)} vectors; drop -n")
+    else:
+        z = sample_latents(args.n or 64, z_dim, args.seed)
     batch_stats = {"auto": None, "yes": True, "no": False}[args.batch_statistics]
-    raw = np.asarray(model.generator_outputs(z, batch_statistics=batch_stats))
+    raw = generate_outputs(model, z, batch_stats, family.prog)
     pictures = image_io.to_uint8(model.recipe.generator_images(raw, model.fidelity))
     if getattr(args, "scale_factor", None):
         pictures = image_io.resize(pictures, scale_factor=args.scale_factor)
@@ -325,21 +490,27 @@ def build_parser(family):
 
 
 def main(family, argv=None):
-    args = build_parser(family).parse_args(argv)
+    from common import interrupts
+
+    interrupts.install()
+    try:
+        args = build_parser(family).parse_args(argv)
+    except interrupts.Interrupted as exc:
+        return exc.exit_code
     try:
         return COMMANDS[args.command].run(args, family)
-    except Exception as exc:  # one line for the user, the traceback only on request
-        from common.training import TrainingInterrupted
-
+    except (Exception, interrupts.Interrupted) as exc:  # one line for the user, the traceback on request
         if args.debug:
             traceback.print_exc()
-        if isinstance(exc, TrainingInterrupted):
-            print(f"{family.prog}: {exc}", file=sys.stderr)
-            return 130
-        if isinstance(exc, UserError):
-            print(f"{family.prog}: error: {exc}", file=sys.stderr)
-            return 2
-        if not args.debug:
-            print(f"{family.prog}: internal error: {exc.__class__.__name__}: {exc} "
-                  f"(run with --debug for the traceback)", file=sys.stderr)
-        return 1
+        code = getattr(exc, "exit_code", None)
+        if isinstance(exc, interrupts.Interrupted):
+            print(f"{family.prog}: {exc}; nothing was trained or written", file=sys.stderr)
+        elif isinstance(exc, UserError) or code is not None:
+            kind = "error: " if isinstance(exc, UserError) else ""
+            print(f"{family.prog}: {kind}{exc}", file=sys.stderr)
+        else:
+            if not args.debug:
+                print(f"{family.prog}: internal error: {exc.__class__.__name__}: {exc} "
+                      f"(run with --debug for the traceback)", file=sys.stderr)
+            return 1
+        return code if code is not None else 2

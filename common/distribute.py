@@ -90,14 +90,12 @@ def worker_folder(out, resume):
     """``(run folder, folder to delete at the end)`` for a non-chief worker.
 
     A fresh run gets an empty temporary folder; a resumed one a copy of ``out``'s
-    configuration and checkpoints, so every worker restores the same state.
+    configuration and checkpoints, so every worker restores the same state (``out`` must
+    be on a file system every worker reads).
     """
     root = tempfile.mkdtemp(prefix="gan-worker-")
     path = os.path.join(root, "run")
-    if resume:
-        require(os.path.exists(os.path.join(out, "config.json")),
-                f"{out}: no run to resume on this worker; --resume under multiworker needs the "
-                f"run folder on a file system every worker reads")
+    if resume and os.path.exists(os.path.join(out, "config.json")):
         os.makedirs(path)
         shutil.copy2(os.path.join(out, "config.json"), path)
         if os.path.isdir(os.path.join(out, "checkpoints")):

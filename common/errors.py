@@ -8,6 +8,8 @@ class UserError(ValueError):
     shows the traceback as well.
     """
 
+    exit_code = 2
+
 
 def require(condition, message):
     """Raise :class:`UserError` with ``message`` unless ``condition`` holds."""

@@ -21,11 +21,9 @@ from common.errors import UserError, require
 from common.training import sample_latents
 
 
-def generate_from_run(path, family, count, seed):
-    from common.run import RunFolder
-
-    run = RunFolder.open(path, family.recipes)
-    return generate_images(run.load_model(family.recipes), count, seed, int(run.config["batch_size"]))
+def generate_from_run(path, family, count, seed, which="latest"):
+    run, model = cli.load_run_model(path, family, which)
+    return generate_images(model, count, seed, run.config.batch_size)
 
 
 def generate_images(model, count, seed, batch_size):
@@ -102,6 +100,7 @@ def _add_arguments(parser, family):
                         help="how many images to generate and score (default 2000, the size of "
                              "the held-out real set)")
     parser.add_argument("--seed", type=cli.seed_int, default=0, help="seed of the latent vectors")
+    cli.add_checkpoint_argument(parser)
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
 
 
@@ -109,7 +108,7 @@ def _run(args, family):
     require(family.evaluator is not None, f"{family.prog} has no evaluate yet: the metrics need a "
                                           f"classifier of the data's domain, which only genmnist has")
     if args.run:
-        images, source = generate_from_run(args.run, family, args.n, args.seed), args.run
+        images, source = generate_from_run(args.run, family, args.n, args.seed, args.checkpoint), args.run
     elif args.saved_model:
         images, source = generate_from_saved_model(args.saved_model, args.n, args.seed), args.saved_model
     else:

@@ -45,6 +45,7 @@ the batch-norm layers output only their offsets and every image is the same).
 import json
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 
@@ -52,7 +53,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common.cli import Command, positive_int, register, seed_int
+from common.cli import Command, add_checkpoint_argument, positive_int, register, seed_int
 from common.errors import UserError, require
 
 BATCH_STATS_MODES = ("population", "batch")
@@ -355,9 +356,9 @@ def generator_channel_order(config):
     ``cv2.imread`` (BGR), so a face generator imported from one of its checkpoints makes
     BGR images (quirk Q7); a run folder may also say so itself in ``channel_order``.
     """
-    if config.get("channel_order") in ("rgb", "bgr"):
-        return config["channel_order"], None
-    if config.get("imported_from") and list(config.get("image_shape", []))[-1:] == [3]:
+    if config.channel_order in ("rgb", "bgr"):
+        return config.channel_order, None
+    if config.imported_from and list(config.image_shape)[-1:] == [3]:
         return "bgr", ("its generator comes from a checkpoint of the original, which trained on "
                        "BGR pixels (cv2.imread)")
     return "rgb", None
@@ -365,6 +366,7 @@ def generator_channel_order(config):
 
 def _add_export_arguments(parser, family):
     parser.add_argument("--run", required=True, help="a run folder written by train")
+    add_checkpoint_argument(parser)
     parser.add_argument("--out", required=True,
                         help="SavedModel: the model folder (the export goes to OUT/1/, the layout "
                              "TensorFlow Serving reads); --format keras: a FILE.keras")
@@ -401,18 +403,22 @@ def _run_export(args, family):
     from common.run import RunFolder
 
     run = RunFolder.open(args.run, family.recipes)
+
+    def note(message):
+        print(f"{family.prog}: {message}", file=sys.stderr)
+
     if args.format == "keras":
         require(not args.legacy_batch_stats and not args.reestimate_statistics,
                 "--legacy-batch-stats and --reestimate-statistics apply to SavedModel exports; "
                 "a .keras file keeps the model as trained")
         require(args.out.endswith(".keras"), f"--out {args.out}: with --format keras, give a FILE.keras")
-        model = run.load_model(family.recipes, expect_partial=False)
-        save_keras(model, args.out, run_config=run.config)
+        model = run.load_model(family.recipes, expect_partial=False, which=args.checkpoint, print_fn=note)
+        save_keras(model, args.out, run_config=run.config.to_dict())
         print(f"{family.prog}: wrote the whole GAN (step {int(model.step_counter.numpy())}, optimiser "
               f"state included) to {args.out}; continue it elsewhere with: {family.prog} "
               f"import-keras --file {args.out} --out RUN_DIR, then train --resume --out RUN_DIR")
         return 0
-    model = run.load_model(family.recipes)
+    model = run.load_model(family.recipes, which=args.checkpoint, print_fn=note)
     batch_stats = "batch" if args.legacy_batch_stats else "population"
     version = None if args.no_version_folder else args.version
     channel_order, why = generator_channel_order(run.config)

@@ -3,49 +3,213 @@
 ::
 
     RUN_DIR/
-      config.json     model, fidelity, z_dim, image shape, seed, batch size, steps done
-      checkpoints/    tf.train.Checkpoint files: weights, both optimisers, the step counter
+      config.json     the run's settings (:class:`RunConfig`) and how far it has trained
+      checkpoints/    ckpt-STEP: weights, both optimisers, the step counter
       samples/        sample grids on the original's display schedule
       logs/           TensorBoard: d_loss, g_loss, sample grids
 
-Checkpoints are written by ``tf.train.CheckpointManager``, which updates its index file
-atomically after the data files are complete; ``config.json`` is likewise replaced
-atomically, so a process killed at any moment leaves the last complete checkpoint
-loadable.
+Nothing here is written half: checkpoints come from ``tf.train.CheckpointManager`` (its
+index is replaced after the data files are complete) and only after every variable is
+checked finite, so a diverged run never rotates its last good checkpoints out;
+``config.json`` is replaced by an atomic rename. Reading is forgiving of what a crash or a
+full disk leaves: a checkpoint that does not load is skipped (and said so), and a lost
+index is rebuilt from the files present.
 """
 
+import dataclasses
 import json
 import os
+import re
+import shutil
+import typing
+from typing import Optional
 
+import numpy as np
 import tensorflow as tf
 
-from common.adversarial import build_model
+from common.adversarial import FIDELITIES, PRECISIONS, build_model
 from common.errors import UserError, require
 
 CONFIG = "config.json"
 CONFIG_VERSION = 1
-# Recorded by ``train`` (see ``common/cli.py``); the defaults compute the original's float32 math.
-SPEED_OPTIONS = {"precision": "float32", "jit_compile": False, "fused_discriminator": False}
+STRATEGIES = ("one", "mirrored", "multiworker")
+# Far beyond any GAN run, and small enough that every stateless draw's step number fits int64.
+MAX_STEPS = 10 ** 9
+KEEP_CHECKPOINTS = 3
+_CHECKPOINT_FILE = re.compile(r"^ckpt-(\d+)\.index$")
+
+
+def write_atomic(path, write, mode="w"):
+    """Write ``path`` through ``write(handle)`` into a sibling file, then rename it into place.
+
+    A crash at any moment leaves either the old file or the new one, never half of one.
+    """
+    partial = f"{path}.partial"
+    try:
+        with open(partial, mode) as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    return path
 
 
 def write_json_atomic(path, payload):
-    partial = f"{path}.partial"
-    with open(partial, "w") as handle:
+    def write(handle):
         json.dump(payload, handle, indent=2, sort_keys=True)
         handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+
+    return write_atomic(path, write)
+
+
+def absolute_data_path(data):
+    """``--data`` as recorded: an existing file or folder by its absolute path, a name as given."""
+    if data is not None and os.path.exists(data):
+        return os.path.abspath(data)
+    return data
+
+
+# --- the run's settings ------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """What ``config.json`` records: the settings a run was started with and its progress.
+
+    Read with :meth:`from_dict`, which checks every key; written with :meth:`to_dict`.
+    ``data`` is an absolute path (or a name such as ``keras`` or ``cartoon:N``), so a run
+    resumes from any working directory.
+    """
+
+    model: str
+    fidelity: str
+    z_dim: int
+    image_shape: tuple
+    seed: int
+    batch_size: int
+    learning_rate: float
+    steps: int
+    data: Optional[str] = None
+    precision: str = "float32"
+    jit_compile: bool = False
+    fused_discriminator: bool = False
+    beta1: Optional[float] = None  # None: the recipe's
+    strategy: str = "one"  # the last one used; every strategy computes the same numbers
+    steps_done: int = 0
+    global_step: int = 0
+    logs_dir: Optional[str] = None
+    imported_from: Optional[str] = None
+    imported_adam_steps: Optional[dict] = None
+    imported_colour_order: Optional[str] = None
+    channel_order: Optional[str] = None
+    version: int = CONFIG_VERSION
+
+    # The settings that decide what a run computes: a resumed run keeps them.
+    FIXED_ON_RESUME: typing.ClassVar = ("model", "fidelity", "z_dim", "batch_size", "learning_rate",
+                                        "seed", "data", "precision", "jit_compile", "fused_discriminator")
+    # The speed options of issue 8; recorded, and the defaults compute the original's math.
+    SPEED_OPTIONS: typing.ClassVar = ("precision", "jit_compile", "fused_discriminator")
+
+    @classmethod
+    def from_dict(cls, raw, source="config.json"):
+        """A checked configuration; a bad key is a :class:`UserError` naming ``source`` and the key."""
+        require(isinstance(raw, dict), f"{source}: expected a JSON object, found {type(raw).__name__}")
+        version = raw.get("version", CONFIG_VERSION)
+        require(version == CONFIG_VERSION,
+                f"{source}: configuration version {version!r}, this program reads version "
+                f"{CONFIG_VERSION}; was the run written by a newer version of the port?")
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - set(fields))
+        if unknown:
+            raise UserError(f"{source}: unknown key {unknown[0]!r}; expected keys among {sorted(fields)}")
+        for name, field in fields.items():
+            required = field.default is dataclasses.MISSING
+            require(not required or name in raw, f"{source}: missing key {name!r} (a {_describe(hints[name])})")
+        values = {name: _checked(value, hints[name], source, name) for name, value in raw.items()}
+        if "image_shape" in values:
+            values["image_shape"] = tuple(values["image_shape"])
+        config = cls(**values)
+        config.check(source)
+        return config
+
+    def check(self, source="config.json"):
+        def bad(key, expected):
+            return f"{source}: key {key!r} is {getattr(self, key)!r}, expected {expected}"
+
+        require(self.fidelity in FIDELITIES, bad("fidelity", f"one of {FIDELITIES}"))
+        require(self.precision in PRECISIONS, bad("precision", f"one of {PRECISIONS}"))
+        require(self.strategy in STRATEGIES, bad("strategy", f"one of {STRATEGIES}"))
+        require(len(self.image_shape) == 3 and all(isinstance(d, int) and d > 0 for d in self.image_shape),
+                bad("image_shape", "[height, width, channels] of positive whole numbers"))
+        for key in ("z_dim", "batch_size", "steps"):
+            require(getattr(self, key) >= 1, bad(key, "at least 1"))
+        require(self.steps <= MAX_STEPS, bad("steps", f"at most {MAX_STEPS}"))
+        require(0 <= self.seed < 2 ** 31, bad("seed", "in 0..2147483647"))
+        require(np.isfinite(self.learning_rate) and self.learning_rate > 0, bad("learning_rate", "a positive number"))
+        require(self.beta1 is None or 0 <= self.beta1 < 1, bad("beta1", "in [0, 1)"))
+        for key in ("steps_done", "global_step"):
+            require(getattr(self, key) >= 0, bad(key, "at least 0"))
+        return self
+
+    def to_dict(self):
+        """JSON-ready; unset optional keys are left out, so files read as they always did."""
+        payload = dataclasses.asdict(self)
+        payload["image_shape"] = list(self.image_shape)
+        return {key: value for key, value in payload.items() if value is not None or key == "data"}
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes).check("the run configuration")
+
+
+def _describe(hint):
+    kinds = {int: "whole number", float: "number", str: "string", bool: "true or false",
+             tuple: "list", dict: "JSON object"}
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return kinds[args[0] if args else hint]
+
+
+def _checked(value, hint, source, name):
+    optional = type(None) in typing.get_args(hint)
+    kind = next(a for a in typing.get_args(hint) if a is not type(None)) if optional else hint
+    if value is None and optional:
+        return None
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif kind is tuple:
+        ok = isinstance(value, list)
+    else:
+        ok = isinstance(value, kind)
+    require(ok, f"{source}: key {name!r} is {value!r}, expected a {_describe(hint)}")
+    return value
+
+
+# --- the folder --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """One checkpoint in a run folder: its global step (warm-up included) and file prefix."""
+
+    step: int
+    prefix: str
 
 
 class RunFolder:
     """Opens or creates a run folder for one model family's recipes."""
 
-    def __init__(self, path, config):
+    def __init__(self, path, config: RunConfig):
         self.path = path
         self.config = config
-
-    # --- paths -------------------------------------------------------------------------
 
     @property
     def checkpoint_dir(self):
@@ -57,16 +221,37 @@ class RunFolder:
 
     @property
     def logs_dir(self):
-        return self.config.get("logs_dir") or os.path.join(self.path, "logs")
+        return self.config.logs_dir or os.path.join(self.path, "logs")
+
+    @property
+    def config_path(self):
+        return os.path.join(self.path, CONFIG)
 
     # --- creation and opening ------------------------------------------------------------
 
+    @staticmethod
+    def holds_checkpoint(path):
+        """Whether ``path`` holds a run with at least one checkpoint file (loadable or not)."""
+        return bool(_checkpoint_files(os.path.join(path, "checkpoints")))
+
     @classmethod
     def create(cls, path, config):
-        os.makedirs(path, exist_ok=True)
-        require(not os.path.exists(os.path.join(path, CONFIG)),
-                f"{path}: already holds a run; pass --resume to continue it, or choose another --out")
-        run = cls(path, dict(config, version=CONFIG_VERSION, steps_done=0))
+        """A new run in ``path``; a folder holding an untrained run (no checkpoint) is started afresh."""
+        config = config if isinstance(config, RunConfig) else RunConfig.from_dict(config, "the run configuration")
+        require(not os.path.exists(path) or os.path.isdir(path),
+                f"--out {path}: exists and is not a folder; give a folder path for the run")
+        require(not cls.holds_checkpoint(path),
+                f"{path}: already holds a trained run; pass --resume to continue it, or choose another --out")
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"--out {path}: cannot create the run folder ({exc.strerror or exc}); "
+                            f"choose a writable path") from None
+        require(os.access(path, os.W_OK | os.X_OK), f"--out {path}: the folder is not writable; choose another")
+        if os.path.exists(os.path.join(path, CONFIG)):  # an earlier attempt that never checkpointed
+            for stale in ("samples", "logs", "checkpoints"):
+                shutil.rmtree(os.path.join(path, stale), ignore_errors=True)
+        run = cls(path, config.replace(steps_done=0, global_step=0))
         run.save_config()
         return run
 
@@ -78,28 +263,27 @@ class RunFolder:
                                              f"folder of a train run")
         try:
             with open(config_path) as handle:
-                config = json.load(handle)
+                raw = json.load(handle)
         except (OSError, ValueError) as exc:
             raise UserError(f"{config_path}: unreadable run configuration ({exc})") from exc
-        require(isinstance(config, dict) and config.get("model") in recipes,
-                f"{config_path}: a run of model {config.get('model') if isinstance(config, dict) else None!r}, "
-                f"this command handles {sorted(recipes)}")
+        config = RunConfig.from_dict(raw, config_path)
+        require(config.model in recipes,
+                f"{config_path}: a run of model {config.model!r}, this command handles {sorted(recipes)}")
         return cls(path, config)
 
     def save_config(self):
-        write_json_atomic(os.path.join(self.path, CONFIG), self.config)
+        write_json_atomic(self.config_path, self.config.to_dict())
 
     # --- the model -----------------------------------------------------------------------
 
     def build_model(self, recipes):
         config = self.config
-        recipe = recipes[config["model"]]
-        changes = {key: config[key] for key in ("z_dim", "beta1")
-                   if key in config and config[key] != getattr(recipe, key)}
-        # The speed options of issue 8; a config written before them has the defaults.
-        options = {key: config.get(key, default) for key, default in SPEED_OPTIONS.items()}
-        return build_model(recipe, fidelity=config["fidelity"], seed=config["seed"],
-                           learning_rate=config["learning_rate"], **options, **changes)
+        recipe = recipes[config.model]
+        changes = {key: getattr(config, key) for key in ("z_dim", "beta1")
+                   if getattr(config, key) is not None and getattr(config, key) != getattr(recipe, key)}
+        options = {key: getattr(config, key) for key in RunConfig.SPEED_OPTIONS}
+        return build_model(recipe, fidelity=config.fidelity, seed=config.seed,
+                           learning_rate=config.learning_rate, **options, **changes)
 
     @staticmethod
     def checkpoint_of(model):
@@ -107,33 +291,148 @@ class RunFolder:
                                    step_counter=model.step_counter,
                                    d_optimizer=model.d_optimizer, g_optimizer=model.g_optimizer)
 
-    def manager(self, model, max_to_keep=3):
+    # --- writing checkpoints ---------------------------------------------------------------
+
+    def manager(self, model, max_to_keep=KEEP_CHECKPOINTS):
+        self.rebuild_index()
         return tf.train.CheckpointManager(self.checkpoint_of(model), self.checkpoint_dir,
                                           max_to_keep=max_to_keep, step_counter=model.step_counter)
 
     def save(self, model, manager=None):
-        """Write a checkpoint at the model's current step and record it in config.json."""
+        """Write a checkpoint at the model's current step and record it in config.json.
+
+        Raises :class:`NonFiniteWeights` instead of writing a checkpoint with a NaN or an
+        infinity in any variable or optimiser slot.
+        """
+        bad = non_finite_variables(model)
+        if bad:
+            raise NonFiniteWeights(bad, max(model.iteration, 0))
         manager = manager or self.manager(model)
         path = manager.save(checkpoint_number=int(model.step_counter.numpy()))
-        self.config["steps_done"] = model.iteration if model.iteration > 0 else 0
-        self.config["global_step"] = int(model.step_counter.numpy())
+        self.config.steps_done = max(model.iteration, 0)
+        self.config.global_step = int(model.step_counter.numpy())
         self.save_config()
         return path
 
-    def restore(self, model, expect_partial=False):
-        """Load the newest checkpoint into ``model``; returns its path (None if there is none)."""
-        latest = tf.train.latest_checkpoint(self.checkpoint_dir)
-        if latest is None:
-            return None
-        status = self.checkpoint_of(model).restore(latest)
-        if expect_partial:
-            status.expect_partial()
-        else:
-            status.assert_existing_objects_matched()
-        return latest
+    # --- reading checkpoints ---------------------------------------------------------------
 
-    def load_model(self, recipes, expect_partial=True):
+    def checkpoints(self):
+        """Every checkpoint whose files are present, oldest first (the index file aside)."""
+        return _checkpoint_files(self.checkpoint_dir)
+
+    def rebuild_index(self):
+        """Make the ``checkpoint`` index name the files present if it is missing or names none of them."""
+        present = self.checkpoints()
+        if not present:
+            return
+        state = tf.train.get_checkpoint_state(self.checkpoint_dir)
+        named = set(state.all_model_checkpoint_paths) if state else set()
+        if any(os.path.basename(p) in {os.path.basename(c.prefix) for c in present} for p in named):
+            return
+        tf.train.update_checkpoint_state(self.checkpoint_dir, present[-1].prefix,
+                                         [c.prefix for c in present[-KEEP_CHECKPOINTS:]])
+
+    def restore(self, model, which="latest", expect_partial=False, print_fn=print):
+        """Load a checkpoint into ``model``: the newest that loads, or iteration ``which``.
+
+        A checkpoint whose files are damaged is skipped with a message saying why; one
+        with non-finite weights is refused (:class:`UserError`) naming the newest good
+        one. Returns the loaded :class:`Checkpoint`, or None where the run has none.
+        """
+        pretrain = model.recipe.pretrain_steps
+        candidates = list(reversed(self.checkpoints()))
+        if which != "latest":
+            wanted = int(which) + pretrain
+            matches = [c for c in candidates if c.step == wanted]
+            require(matches, f"{self.path}: no checkpoint at iteration {which}; it has "
+                             f"{self.describe_iterations(pretrain) or 'none'}")
+            candidates = matches
+        for candidate in candidates:
+            problem = checkpoint_problem(candidate.prefix)
+            if problem is None:
+                try:
+                    status = self.checkpoint_of(model).restore(candidate.prefix)
+                    if expect_partial:
+                        status.expect_partial()
+                    else:
+                        status.assert_existing_objects_matched()
+                except (tf.errors.OpError, ValueError, AssertionError, IndexError) as exc:
+                    problem = f"does not load ({exc.__class__.__name__}: {_first_line(exc)})"
+            if problem is not None:
+                require(which == "latest", f"{candidate.prefix}: {problem}")
+                print_fn(f"skipping {candidate.prefix}: {problem}")
+                continue
+            bad = non_finite_variables(model)
+            if bad:
+                good = self.newest_finite(below=candidate.step)
+                hint = (f"iteration {good.step - pretrain} ({good.prefix}) is the newest good one: pass "
+                        f"--checkpoint {good.step - pretrain}" if good else "no older checkpoint is finite")
+                raise UserError(f"{candidate.prefix} holds non-finite weights ({len(bad)} tensors, e.g. "
+                                f"{bad[0]}): the run diverged; {hint}")
+            return candidate
+        require(not candidates, f"{self.path}: none of its checkpoints loads (see above)")
+        return None
+
+    def newest_finite(self, below):
+        for candidate in reversed(self.checkpoints()):
+            if candidate.step < below and checkpoint_problem(candidate.prefix, finite=True) is None:
+                return candidate
+        return None
+
+    def describe_iterations(self, pretrain):
+        return ", ".join(f"iteration {c.step - pretrain}" for c in self.checkpoints())
+
+    def load_model(self, recipes, expect_partial=True, which="latest", print_fn=print):
         model = self.build_model(recipes)
-        latest = self.restore(model, expect_partial=expect_partial)
-        require(latest is not None, f"{self.path}: the run has no checkpoint yet; train it first")
+        loaded = self.restore(model, which=which, expect_partial=expect_partial, print_fn=print_fn)
+        require(loaded is not None, f"{self.path}: the run has no checkpoint yet; train it first")
         return model
+
+
+class NonFiniteWeights(Exception):
+    """A checkpoint would hold NaN or infinite values: training diverged."""
+
+    def __init__(self, names, iteration):
+        self.names, self.iteration = names, iteration
+        super().__init__(f"{len(names)} variables are not finite at iteration {iteration} (e.g. {names[0]})")
+
+
+def _checkpoint_files(folder):
+    if not os.path.isdir(folder):
+        return []
+    found = [Checkpoint(int(m.group(1)), os.path.join(folder, f"ckpt-{m.group(1)}"))
+             for m in map(_CHECKPOINT_FILE.match, os.listdir(folder)) if m]
+    return sorted(found, key=lambda c: c.step)
+
+
+def _first_line(exc):
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no message"
+
+
+def checkpoint_problem(prefix, finite=False):
+    """Why the checkpoint at ``prefix`` cannot be used, or None: every tensor is read back.
+
+    ``finite``: a NaN or infinity in a float tensor is a problem too.
+    """
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            value = reader.get_tensor(name)
+            if finite and isinstance(value, np.ndarray) and value.dtype.kind == "f" \
+                    and not np.all(np.isfinite(value)):
+                return f"non-finite values in {name}"
+    except Exception as exc:  # a truncated or missing data file, a corrupt index: all mean "skip it"
+        return f"damaged ({exc.__class__.__name__}: {_first_line(exc)})"
+    return None
+
+
+def non_finite_variables(model):
+    """Paths of the model's variables and optimiser slots that hold a NaN or an infinity."""
+    variables = [*model.generator.variables, *model.discriminator.variables,
+                 *model.d_optimizer.variables, *model.g_optimizer.variables]
+    bad = []
+    for variable in variables:
+        value = np.asarray(variable)
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            bad.append(getattr(variable, "path", variable.name))
+    return bad

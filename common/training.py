@@ -12,9 +12,10 @@ import sys
 import keras
 import numpy as np
 
-from common import data, distribute
+from common import data, distribute, interrupts
 from common.callbacks import TrainingMonitor
 from common.errors import UserError, require
+from common.run import MAX_STEPS, NonFiniteWeights
 
 SAMPLE_GRID = 64  # the original's 8x8 sample grids
 
@@ -25,7 +26,17 @@ def sample_latents(count, z_dim, seed):
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C during training; a checkpoint of the last finished step was written."""
+    """SIGINT or SIGTERM during training; a checkpoint of the last finished step was written."""
+
+    def __init__(self, message, signum):
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
+class TrainingDiverged(UserError):
+    """A loss, a weight or a sample became NaN or infinite; the last good checkpoints are kept."""
+
+    exit_code = 3
 
 
 def fit_steps(model, images, batch_size, seed, start, count, strategy=None, callbacks=(), verbose=0,
@@ -58,60 +69,69 @@ def fit_steps(model, images, batch_size, seed, start, count, strategy=None, call
             fit(first_step, steps)
 
 
-def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, verbose="auto",
-          print_fn=print, callbacks=(), strategy=None):
+def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, checkpoint_minutes=10.0,
+          max_minutes=None, verbose="auto", print_fn=print, callbacks=(), strategy=None):
     """Train the run's model to ``steps`` iterations (warm-up not counted); returns the model.
 
-    With ``resume`` the newest checkpoint is loaded and training continues from its step,
-    with the optimisers' state, the data stream and the random draws exactly where an
-    uninterrupted run would have them. ``strategy``: a ``tf.distribute`` strategy, or
-    None for the default device.
+    With ``resume`` the newest checkpoint that loads is restored and training continues
+    from its step, with the optimisers' state, the data stream and the random draws
+    exactly where an uninterrupted run would have them. A checkpoint is written every
+    ``checkpoint_every`` iterations and ``checkpoint_minutes`` minutes, at the end, and on
+    SIGINT/SIGTERM (then :class:`TrainingInterrupted`); ``max_minutes`` ends the run
+    early, cleanly. ``strategy``: a ``tf.distribute`` strategy, or None for the default device.
     """
     config = run.config
-    require(steps >= 1, f"--steps must be at least 1, got {steps}")
+    require(1 <= steps <= MAX_STEPS, f"--steps must be in 1..{MAX_STEPS}, got {steps}")
     replicas = distribute.replicas(strategy)
-    require(config["batch_size"] % replicas == 0,
-            f"--batch-size {config['batch_size']} does not split evenly over {replicas} replicas; "
+    require(config.batch_size % replicas == 0,
+            f"--batch-size {config.batch_size} does not split evenly over {replicas} replicas; "
             f"choose a multiple of {replicas}")
-    keras.utils.set_random_seed(config["seed"])
+    keras.utils.set_random_seed(config.seed)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = run.build_model(recipes)
     recipe = model.recipe
-    manager = run.manager(model)
     if resume:
-        latest = run.restore(model)
-        require(latest is not None, f"{run.path}: nothing to resume, the run has no checkpoint yet; "
+        loaded = run.restore(model, print_fn=print_fn)
+        require(loaded is not None, f"{run.path}: nothing to resume, the run has no checkpoint yet; "
                                     f"start it again without --resume")
-        print_fn(f"resuming from {latest} (iteration {max(model.iteration, 0)})")
+        print_fn(f"resuming from {loaded.prefix} (iteration {max(model.iteration, 0)})")
+    manager = run.manager(model)
     total = recipe.pretrain_steps + steps
     start = int(model.step_counter.numpy())
     remaining = total - start
-    config["steps"] = steps
+    config.steps = steps
     run.save_config()
     if remaining <= 0:
         print_fn(f"{run.path}: already trained {max(model.iteration, 0)} iterations; "
                  f"pass a larger --steps to train on")
         return model
-    monitor = TrainingMonitor(run, manager, steps, sample_latents(SAMPLE_GRID, recipe.z_dim, config["seed"]),
-                              checkpoint_every=checkpoint_every, sample_prefix=recipe.sample_prefix,
-                              print_fn=print_fn)
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
-    try:
-        fit_steps(model, images, config["batch_size"], config["seed"], start, remaining, strategy=strategy,
-                  callbacks=[monitor, *callbacks], verbose=verbose, stop=lambda: monitor.diverged is not None)
-    except KeyboardInterrupt:
+    with interrupts.deferred() as pending:
+        monitor = TrainingMonitor(run, manager, steps, sample_latents(SAMPLE_GRID, recipe.z_dim, config.seed),
+                                  checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes,
+                                  max_minutes=max_minutes, sample_prefix=recipe.sample_prefix,
+                                  print_fn=print_fn, pending=pending)
+        fit_steps(model, images, config.batch_size, config.seed, start, remaining, strategy=strategy,
+                  callbacks=[monitor, *callbacks], verbose=verbose, stop=lambda: monitor.stopping)
         monitor.flush_scalars()
-        path = run.save(model, manager)
-        raise TrainingInterrupted(
-            f"interrupted at iteration {max(model.iteration, 0)}; saved {path}. "
-            f"Continue with: train --resume --out {run.path}") from None
-    if monitor.diverged is not None:
-        i, logs = monitor.diverged
-        kept = manager.latest_checkpoint or "none yet"
-        raise UserError(f"training diverged at iteration {i}: losses {logs} are not finite; "
-                        f"the last good checkpoint is kept ({kept}); start a new run with a "
-                        f"lower --learning-rate")
-    path = run.save(model, manager)
-    print_fn(f"saved {path} after {max(model.iteration, 0)} iterations")
+        if monitor.diverged is None:
+            try:
+                path = run.save(model, manager)
+            except NonFiniteWeights as exc:
+                monitor.diverged = (max(model.iteration - 1, 0), str(exc))
+        if monitor.diverged is not None:
+            i, why = monitor.diverged
+            kept = manager.latest_checkpoint or "none yet"
+            raise TrainingDiverged(f"training diverged at iteration {i}: {why}; the last good checkpoint "
+                                   f"is kept ({kept}); start a new run with a lower --learning-rate")
+        done = max(model.iteration, 0)
+        if pending:
+            raise TrainingInterrupted(f"stopped by {pending.name} at iteration {done}; saved {path}. "
+                                      f"Continue with: train --resume --out {run.path}", pending.signum)
+    if monitor.timed_out:
+        print_fn(f"stopped after {max_minutes:g} minutes at iteration {done} of {steps}; saved {path}. "
+                 f"Continue with: train --resume --out {run.path}")
+    else:
+        print_fn(f"saved {path} after {done} iterations")
     return model

@@ -1,5 +1,12 @@
+"""``python -m genmnist``: TensorFlow's C++ start-up messages are hidden unless --debug is given."""
+
 import sys
 
-from genmnist.cli import main
+from common.startup import import_tensorflow_quietly
 
-sys.exit(main())
+import_tensorflow_quietly()  # before anything else loads TensorFlow
+
+from genmnist.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -87,7 +87,7 @@ def exit_status(argv):
     (["generate", "--run", "{tmp}", "--out", "{tmp}/g.png"], "not a run folder"),
     (["generate", "--run", "{run}", "--z", "{tmp}/bad_z.npy", "--out", "{tmp}/g.png"], r"shape \(3, 7\), this model needs \[N, 100\]"),
     (["generate", "--run", "{run}", "--out", "{tmp}/g.gif"], "expected a .png"),
-    (["train", "--resume", "--out", "{tmp}/none"], "no such run folder"),
+    (["train", "--resume", "--model", "wgan", "--out", "{run}"], "--model wgan contradicts the run's model gan"),
 ])
 def test_bad_input_is_one_line_with_exit_status_2(run_dir, tmp_path, capsys, argv, message):
     np.save(tmp_path / "bad_z.npy", np.zeros((3, 7), np.float32))

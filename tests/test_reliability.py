@@ -74,7 +74,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130
-    assert "interrupted at iteration" in err and "Traceback" not in err
+    assert "stopped by SIGINT at iteration" in err and "Traceback" not in err
     assert steps_in(out) > 30 + 10
 
 

@@ -524,20 +524,18 @@ def write_tf1_checkpoint(values, prefix):
     return prefix
 
 
-def export_tf1_checkpoint(run_dir, recipes, prefix, overwrite=False):
+def export_tf1_checkpoint(run_dir, recipes, prefix, overwrite=False, which="latest"):
     """``export-tf1``: a run folder's newest checkpoint as the original's Saver checkpoint."""
     from common.run import RunFolder
 
     run = RunFolder.open(run_dir, recipes)
-    require(run.config.get("fidelity", "legacy") == "legacy",
+    require(run.config.fidelity == "legacy",
             f"{run_dir}: a fixed-fidelity run (quirks Q1-Q5 corrected); the original's TF1 graph "
             f"computes the legacy math, in which these weights do not mean the same; export-tf1 "
             f"takes legacy-fidelity runs")
     require(overwrite or not os.path.exists(prefix + ".index"),
             f"{prefix}.index already exists; choose another --out or pass --overwrite")
-    model = run.build_model(recipes)
-    latest = run.restore(model)
-    require(latest is not None, f"{run_dir}: the run has no checkpoint yet; train it first")
+    model = run.load_model(recipes, expect_partial=False, which=which)
     write_tf1_checkpoint(swap_colour_order(tf1_values(model), colour_axes(model)), prefix)
     return prefix, model
 

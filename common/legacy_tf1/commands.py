@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from common.cli import Command, non_negative_int, positive_float, positive_int, register, seed_int
+from common.cli import Command, add_checkpoint_argument, non_negative_int, positive_float, positive_int, register, seed_int
 from common.errors import require
 
 
@@ -83,7 +83,7 @@ def _run_import(args, family):
         seed=args.seed, batch_size=args.batch_size, learning_rate=args.learning_rate, beta1=args.beta1,
         data=args.data, print_fn=lambda message: print(f"{family.prog}: {message}"))
     config = run.config
-    print(f"{family.prog}: imported {config['imported_from']} ({config['model']}, "
+    print(f"{family.prog}: imported {config.imported_from} ({config.model}, "
           f"{position.iterations} iterations; Adam updates: discriminator "
           f"{position.discriminator_steps}, generator {position.generator_steps}) -> {run.path}")
     print(f"{family.prog}: continue training with: {family.prog} train --resume --out {run.path} "
@@ -104,12 +104,14 @@ def _add_export_arguments(parser, family):
                         help="where to write the checkpoint: PREFIX.index and "
                              "PREFIX.data-00000-of-00001, plus the folder's 'checkpoint' file")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at --out")
+    add_checkpoint_argument(parser)
 
 
 def _run_export(args, family):
     from . import checkpoints
 
-    prefix, model = checkpoints.export_tf1_checkpoint(args.run, family.recipes, args.out, args.overwrite)
+    prefix, model = checkpoints.export_tf1_checkpoint(args.run, family.recipes, args.out, args.overwrite,
+                                                      which=args.checkpoint)
     count = len(checkpoints.tf1_shapes(model))
     steps = checkpoints.adam_steps(model)
     print(f"{family.prog}: wrote {prefix}.index and {prefix}.data-00000-of-00001: {count} variables "
