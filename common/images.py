@@ -211,7 +211,7 @@ def check_scale_factor(shape, factor):
     ``shape`` is one image's ``(H, W)`` or ``(H, W, C)``; the result has the same form,
     each side ``round(side * factor)``. The factor must be a finite number that gives
     sides of 1 to :data:`MAX_SIDE` pixels, i.e. lie in ``1 / min(H, W)`` ..
-    ``MAX_SIDE / max(H, W)`` (0.0104..85.3 for 96x96 faces). Call it before generating.
+    ``MAX_SIDE / max(H, W)`` (0.01042..85.33 for 96x96 faces). Call it before generating.
     """
     shape = tuple(int(d) for d in shape)
     height, width = shape[:2]
