@@ -216,9 +216,11 @@ def _as_image_batch(images, image_shape, source):
     kind = images.dtype.kind
     if kind == "c":
         largest = float(np.max(np.abs(images.imag))) if images.size else 0.0
-        raise UserError(f"{source}: complex-valued pixels ({images.dtype}, largest imaginary part "
-                        f"{largest:g}); images must hold real numbers: store x.real if the "
-                        f"imaginary parts are noise, or np.abs(x) for magnitudes")
+        fix = ("its imaginary parts are all 0, so store x.real" if largest == 0 else
+               f"its largest imaginary part is {largest:g}; store x.real to drop them, or "
+               f"np.abs(x) for magnitudes")
+        raise UserError(f"{source}: complex-valued pixels ({images.dtype}); images must hold real "
+                        f"numbers, the imaginary part would be lost: {fix}")
     if kind == "b":
         raise UserError(f"{source}: boolean pixels (True/False) have no brightness scale; store "
                         f"x.astype('uint8') * 255 for black and white, or x.astype('float32') for "
