@@ -29,8 +29,9 @@ Pixel values: every reader's array becomes uint8 by one rule (:func:`_as_image_b
   and non-numeric arrays.
 
 The rule has one ambiguous case: integer data whose values all lie in 0..1, such as 0/1
-masks. It is read as 0..255, so 1 is nearly black, and a one-line ``warning:`` on stderr
-says so and how to get the other reading (convert to float 0/1, or multiply by 255).
+masks (all 0 is black either way). It is read as 0..255, so 1 is nearly black, and a
+one-line ``warning:`` on stderr says so and how to get the other reading (convert to
+float 0/1, or multiply by 255).
 Floats cannot be ambiguous the same way, since a float set with any value above 1 takes
 the 0..255 path; the one near miss, floats in 0..2 (0..1 values that overshoot slightly),
 becomes nearly black images too and gets the same kind of warning (clip them to [0, 1]).
@@ -242,7 +243,7 @@ def _as_image_batch(images, image_shape, source):
         low, high = int(images.min()), int(images.max())
         require(low >= 0 and high <= 255, f"{source}: integer pixel values span {low}..{high}; "
                                           f"expected 0..255 (or floats in [0, 1])")
-        if high <= 1:
+        if high == 1:  # (all 0 reads the same either way)
             warn(f"{source}: integer pixel values all lie in 0..1 (a 0/1 mask?); read as 0..255, "
                  f"so 1 is nearly black. If 1 means white, convert the array to float "
                  f"(x.astype('float32')) or multiply it by 255")
