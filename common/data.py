@@ -17,6 +17,25 @@ file and what is wrong):
 * ``keras``: ``keras.datasets.mnist.load_data()``, which reads Keras' cache file and
   downloads it only where the network allows.
 
+Pixel values: every reader's array becomes uint8 by one rule (:func:`_as_image_batch`):
+
+* **integers** (any integer dtype, an IDX file, a CSV whose cells are all whole numbers)
+  are pixel values 0..255 and are taken as they are;
+* **floats** whose values all lie in [0, 1] are the original's ``/ 255.`` scale and are
+  multiplied by 255; other floats must lie in 0..255 and are rounded;
+* refused with a :class:`UserError` saying how to convert: values outside those ranges,
+  NaN or infinity, **complex** numbers (their imaginary part would be lost), **booleans**
+  (True has no pixel value: 1 would be nearly black, 255 white; convert them yourself)
+  and non-numeric arrays.
+
+The rule has one ambiguous case: integer data whose values all lie in 0..1, such as 0/1
+masks (all 0 is black either way). It is read as 0..255, so 1 is nearly black, and a
+one-line ``warning:`` on stderr says so and how to get the other reading (convert to
+float 0/1, or multiply by 255).
+Floats cannot be ambiguous the same way, since a float set with any value above 1 takes
+the 0..255 path; the one near miss, floats in 0..2 (0..1 values that overshoot slightly),
+becomes nearly black images too and gets the same kind of warning (clip them to [0, 1]).
+
 A data set too large to hold in memory (the faces; see :mod:`genface.data`) is an
 :class:`ImageFiles` instead of an array: a list of files and the function that decodes
 one. :func:`batches` serves both alike, and because the decoder is the same function an
@@ -26,6 +45,7 @@ in-memory load uses, a run gets the same batches whichever way its data is held.
 import dataclasses
 import gzip
 import os
+import sys
 import zlib
 from typing import Callable
 
@@ -99,7 +119,11 @@ def _open_text(path):
 
 
 def _read_csv(path, pixels):
-    """The original's CSV: one image per row, a label first, then ``pixels`` values 0..255."""
+    """The original's CSV: one image per row, a label first, then ``pixels`` values 0..255.
+
+    Whole numbers come back as uint8, so they follow the integer rule (0..255, with the
+    0..1 warning); a CSV with fractions comes back as float64 and follows the float rule.
+    """
     try:
         with _open_text(path) as handle:
             text_lines = handle.readlines()
@@ -128,8 +152,11 @@ def _read_csv(path, pixels):
     values = np.stack(rows)
     require(np.all(np.isfinite(values)), f"{path}: NaN or infinite pixel values; pixels must be 0..255")
     require(values.min() >= 0 and values.max() <= 255,
-            f"{path}: pixel values span {values.min():g}..{values.max():g}; expected 0..255")
-    return np.rint(values).astype(np.uint8)
+            f"{path}: pixel values span {values.min():g}..{values.max():g}; expected 0..255 "
+            f"(or 0..1 fractions)")
+    if np.all(values == np.rint(values)):
+        return values.astype(np.uint8)  # whole numbers: integer pixels, the integer rule
+    return values  # fractions: the float rule (in [0, 1]: scaled by 255; else rounded)
 
 
 def _is_number(text):
@@ -174,9 +201,33 @@ def _read_idx(path):
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
 
 
+def warn(message):
+    """A one-line warning on stderr: data that was read, but maybe not as its author meant."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
 def _as_image_batch(images, image_shape, source):
-    """Check a read array against the model's image shape; uint8 [N, H, W, C]."""
+    """Check a read array against the model's image shape; uint8 [N, H, W, C].
+
+    Pixel values follow the module's rule: integers are 0..255, floats in [0, 1] are
+    scaled by 255, other floats must lie in 0..255; complex, boolean and non-numeric
+    arrays are refused.
+    """
     images = np.asarray(images)
+    kind = images.dtype.kind
+    if kind == "c":
+        largest = float(np.max(np.abs(images.imag))) if images.size else 0.0
+        fix = ("its imaginary parts are all 0, so store x.real" if largest == 0 else
+               f"its largest imaginary part is {largest:g}; store x.real to drop them, or "
+               f"np.abs(x) for magnitudes")
+        raise UserError(f"{source}: complex-valued pixels ({images.dtype}); images must hold real "
+                        f"numbers, the imaginary part would be lost: {fix}")
+    if kind == "b":
+        raise UserError(f"{source}: boolean pixels (True/False) have no brightness scale; store "
+                        f"x.astype('uint8') * 255 for black and white, or x.astype('float32') for "
+                        f"0/1 values")
+    require(kind in "iuf", f"{source}: non-numeric images ({images.dtype}); expected integer "
+                           f"pixel values 0..255 or floats in [0, 1]")
     height, width, channels = image_shape
     if images.ndim == 2 and images.shape[1] == height * width * channels:
         images = images.reshape(-1, height, width, channels)
@@ -186,17 +237,38 @@ def _as_image_batch(images, image_shape, source):
             f"{source}: images of shape {images.shape[1:]}, this model needs "
             f"{height}x{width}x{channels}")
     require(len(images) > 0, f"{source}: the data set is empty")
-    if images.dtype != np.uint8:
-        require(np.issubdtype(images.dtype, np.number), f"{source}: non-numeric images ({images.dtype})")
-        require(np.all(np.isfinite(images)), f"{source}: NaN or infinite pixel values")
-        low, high = float(images.min()), float(images.max())
-        if high <= 1.0 and low >= 0.0 and np.issubdtype(images.dtype, np.floating):
-            images = images * 255.0  # already in [0, 1], as the original fed its models
-        else:
-            require(low >= 0 and high <= 255, f"{source}: pixel values span {low:g}..{high:g}; "
-                                              f"expected 0..255 (or 0..1 floats)")
-        images = np.rint(images).astype(np.uint8)
+    if kind == "f":
+        images = _float_pixels(images, source)
+    else:
+        low, high = int(images.min()), int(images.max())
+        require(low >= 0 and high <= 255, f"{source}: integer pixel values span {low}..{high}; "
+                                          f"expected 0..255 (or floats in [0, 1])")
+        if high == 1:  # (all 0 reads the same either way)
+            warn(f"{source}: integer pixel values all lie in 0..1 (a 0/1 mask?); read as 0..255, "
+                 f"so 1 is nearly black. If 1 means white, convert the array to float "
+                 f"(x.astype('float32')) or multiply it by 255")
+        images = images.astype(np.uint8, copy=False)
     return np.ascontiguousarray(images)
+
+
+def _float_pixels(images, source):
+    """Float pixels to uint8: [0, 1] scaled by 255 (as the original fed its models), else 0..255."""
+    require(np.all(np.isfinite(images)), f"{source}: NaN or infinite pixel values")
+    low, high = float(images.min()), float(images.max())
+    if low >= 0.0 and high <= 1.0:
+        if images.dtype.itemsize < 4:  # float16 would round x * 255 to its 11 bits
+            images = images.astype(np.float32)
+        return np.rint(images * 255.0).astype(np.uint8)  # already in [0, 1]
+    unit = high <= 2.0  # 0..1 values that overshoot, more likely than 0..255 ones this dark
+    require(low >= 0 and high <= 255,
+            f"{source}: pixel values span {low:g}..{high:g}; expected floats in [0, 1] or 0..255"
+            + (" (if these are 0..1 values that overshoot, clip them: np.clip(x, 0, 1))" if unit
+               else ""))
+    if unit:
+        warn(f"{source}: float pixel values span {low:g}..{high:g}, above 1, so they were read as "
+             f"0..255 and the images are nearly black. If they are 0..1 values that overshoot, "
+             f"clip them to [0, 1] (np.clip(x, 0, 1))")
+    return np.rint(images).astype(np.uint8)
 
 
 # --- batches ----------------------------------------------------------------------------

@@ -12,6 +12,12 @@ Two ways out of a run folder:
     otherwise; the version folder appears atomically, so a server polling ``OUT`` never
     loads half an export.
 
+    The signature checks its input in the graph, since neither ``tf.saved_model.load`` nor
+    TensorFlow Serving enforces the declared shape: a ``z`` of another width, or holding
+    NaN or infinite values, fails with ``InvalidArgumentError`` whose message names ``z``
+    (not a shape error from inside the generator, nor NaN images that read as black in
+    ``images_uint8``). A batch of 0 returns empty ``images`` of shape ``[0, H, W, C]``.
+
     ``images`` is clipped to [0, 1] in the graph. The vanilla GAN's tanh covers [-1, 1]
     while its data (legacy fidelity, quirk Q3) was [0, 1]: values below 0 are clipped, as
     the original's prediction clipped them when it converted to uint8.
@@ -209,6 +215,26 @@ def batch_statistics_forward(generator, z):
 # --- the SavedModel ----------------------------------------------------------------------
 
 
+def check_latents(z, z_dim):
+    """``z`` after in-graph checks: rank 2, ``z_dim`` wide, every value finite.
+
+    Failures raise ``InvalidArgumentError`` with a message naming the input ``z``: what a
+    client of the SavedModel (or of TensorFlow Serving) sees instead of a shape error from
+    inside the generator, or NaN images whose uint8 copy would read as black.
+    """
+    shape = tf.shape(z)
+    checks = [
+        tf.debugging.assert_rank(z, 2, message=f"input z: expected a matrix, float32 [batch, {z_dim}]"),
+        tf.debugging.assert_equal(
+            shape[-1], tf.constant(z_dim, shape.dtype),
+            message=f"input z: wrong width; expected float32 [batch, {z_dim}], rows of {z_dim} "
+                    f"values (x below: the width sent)"),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.debugging.assert_all_finite(
+            z, message="input z: NaN or infinite values; send finite latent vectors")
+
+
 class GeneratorServer(tf.Module):
     """What the SavedModel holds: the generator's variables and one serving function."""
 
@@ -216,10 +242,15 @@ class GeneratorServer(tf.Module):
         super().__init__(name="generator_server")
         self.generator = generator
         z_dim = recipe.z_dim
+        height, width, channels = (int(d) for d in recipe.image_shape)
         reverse_channels = channel_order == "bgr"
 
         @tf.function(input_signature=[tf.TensorSpec([None, z_dim], tf.float32, name="z")])
         def serve(z):
+            # The declared [None, z_dim] is not enforced when the signature is called (nor
+            # by TensorFlow Serving): a wrong width would fail deep inside the first matmul.
+            # Refuse it, and non-finite values, with messages that name the input.
+            z = check_latents(z, z_dim)
             if batch_stats == "batch":
                 outputs = batch_statistics_forward(self.generator, z)
             else:
@@ -228,6 +259,13 @@ class GeneratorServer(tf.Module):
             if reverse_channels:  # a generator trained on BGR pixels (the original's cv2 reads)
                 images = images[..., ::-1]
             images = tf.clip_by_value(images, 0.0, 1.0)
+            # An empty batch comes back from the convolutions with their input's channels
+            # ([0, 28, 28, 16] for the vanilla GAN); give it the images' shape. (A cond, not
+            # a reshape: a reshape to the static shape is optimised away.) Any other batch
+            # passes through untouched.
+            images = tf.cond(tf.shape(z)[0] > 0, lambda: images,
+                             lambda: tf.zeros([0, height, width, channels], images.dtype))
+            images = tf.ensure_shape(images, [None, height, width, channels])
             return {"images": images,
                     "images_uint8": tf.cast(tf.round(images * 255.0), tf.uint8)}
 

@@ -28,7 +28,10 @@ def family():
         data_help="training images: a .npz with an 'x' array (or Keras' mnist.npz), the "
                   "original's CSV (label, then 784 pixels), an MNIST IDX file or folder "
                   "(raw or .gz), or 'keras' for keras.datasets.mnist; default: the embedded "
-                  "10,000-digit MNIST sample")
+                  "10,000-digit MNIST sample. Pixel values: integers are read as 0..255, floats "
+                  "in [0, 1] are multiplied by 255 (other floats must lie in 0..255); integer "
+                  "data that is all 0..1 (a 0/1 mask) is read as 0..255, nearly black, with a "
+                  "warning; complex and boolean arrays are refused")
 
 
 def main(argv=None):
