@@ -424,7 +424,6 @@ def _run_generate(args, family):
     suffix = os.path.splitext(args.out)[1].lower()
     require(suffix in (".png", ".npz", ".jpg", ".bmp"),
             f"--out {args.out}: expected a .png (grid) or .npz (arrays) path")
-    require(not os.path.isdir(args.out), f"--out {args.out}: is a folder; give a file path ending in {suffix}")
     _, model = load_run_model(args.run, family, args.checkpoint)
     z_dim = model.recipe.z_dim
     if args.z:
@@ -433,6 +432,18 @@ def _run_generate(args, family):
                 f"-n {args.n} contradicts --z {args.z}, which holds {len(z)} vectors; drop -n")
     else:
         z = sample_latents(args.n or 64, z_dim, args.seed)
+    # Every check on the output before the generator runs.
+    shape = model.recipe.image_shape
+    if getattr(args, "scale_factor", None):
+        shape = image_io.check_scale_factor(shape, args.scale_factor)
+    if suffix != ".npz":
+        image_io.check_image_path(args.out)
+        image_io.check_grid_size(len(z), shape)
+    output_bytes = len(z) * (5 * int(np.prod(model.recipe.image_shape)) + int(np.prod(shape)))
+    available = available_memory_bytes()
+    require(available is None or output_bytes < 0.8 * available,
+            f"-n {len(z)}: the images alone need about {output_bytes / 2 ** 30:.1f} GiB, "
+            f"{available / 2 ** 30 if available else 0:.1f} GiB is available; generate fewer per call")
     batch_stats = {"auto": None, "yes": True, "no": False}[args.batch_statistics]
     raw = generate_outputs(model, z, batch_stats, family.prog)
     pictures = image_io.to_uint8(model.recipe.generator_images(raw, model.fidelity))

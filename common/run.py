@@ -329,7 +329,7 @@ class RunFolder:
         named = set(state.all_model_checkpoint_paths) if state else set()
         if any(os.path.basename(p) in {os.path.basename(c.prefix) for c in present} for p in named):
             return
-        tf.train.update_checkpoint_state(self.checkpoint_dir, present[-1].prefix,
+        tf.compat.v1.train.update_checkpoint_state(self.checkpoint_dir, present[-1].prefix,
                                          [c.prefix for c in present[-KEEP_CHECKPOINTS:]])
 
     def restore(self, model, which="latest", expect_partial=False, print_fn=print):
@@ -394,7 +394,7 @@ class NonFiniteWeights(Exception):
 
     def __init__(self, names, iteration):
         self.names, self.iteration = names, iteration
-        super().__init__(f"{len(names)} variables are not finite at iteration {iteration} (e.g. {names[0]})")
+        super().__init__(f"non-finite values in {len(names)} variable(s), e.g. {names[0]}")
 
 
 def _checkpoint_files(folder):
