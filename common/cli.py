@@ -237,6 +237,24 @@ def _check_resume_settings(run, args):
 
 def _train_in(out, args, family, strategy):
     """``train`` into the run folder ``out`` (the chief's ``--out``, or a worker's scratch copy)."""
+    from common.run import CONFIG, LOCK, training_lock
+
+    existed = os.path.exists(out)
+    try:
+        with training_lock(out):
+            return _train_locked(out, existed, args, family, strategy)
+    except BaseException:
+        # Failed before it wrote a run: take back the folder (or the lock file) it made.
+        lock = os.path.join(out, LOCK)
+        if os.path.isdir(out) and not os.path.exists(os.path.join(out, CONFIG)):
+            if os.path.exists(lock):
+                os.remove(lock)
+            if not existed and not os.listdir(out):
+                os.rmdir(out)
+        raise
+
+
+def _train_locked(out, existed, args, family, strategy):
     from common import training
     from common.run import RunFolder
 
@@ -257,7 +275,6 @@ def _train_in(out, args, family, strategy):
         images = family.read_data(args.data, recipe, args)
         require(config.batch_size <= len(images),
                 f"--batch-size {config.batch_size} is larger than the data set ({len(images)} images)")
-        existed = os.path.exists(out)
         run = RunFolder.create(out, config)
     print(f"{family.prog}: {'resuming' if resuming else 'training'} {recipe.name} ({run.config.fidelity} "
           f"fidelity) on {len(images)} images, {steps} iterations, batch {run.config.batch_size}, "
@@ -292,7 +309,7 @@ def _remove_new_run(out, existed):
     if not existed:
         shutil.rmtree(out, ignore_errors=True)
         return
-    for name in ("config.json", "samples", "logs", "checkpoints"):
+    for name in ("config.json", "samples", "logs", "checkpoints", ".lock"):
         path = os.path.join(out, name)
         shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else (
             os.remove(path) if os.path.exists(path) else None)
@@ -436,6 +453,7 @@ def _run_generate(args, family):
     shape = model.recipe.image_shape
     if getattr(args, "scale_factor", None):
         shape = image_io.check_scale_factor(shape, args.scale_factor)
+    require(not os.path.isdir(args.out), f"--out {args.out}: is an existing folder; give a file path")
     if suffix != ".npz":
         image_io.check_image_path(args.out)
         image_io.check_grid_size(len(z), shape)
@@ -450,8 +468,14 @@ def _run_generate(args, family):
     if getattr(args, "scale_factor", None):
         pictures = image_io.resize(pictures, scale_factor=args.scale_factor)
     if suffix == ".npz":
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        np.savez_compressed(args.out, images=pictures, raw=raw.astype(np.float32), z=z)
+        from common.run import write_atomic
+
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+            write_atomic(args.out, lambda handle: np.savez_compressed(
+                handle, images=pictures, raw=raw.astype(np.float32), z=z), mode="wb")
+        except OSError as exc:
+            raise UserError(f"--out {args.out}: cannot write ({exc.strerror or exc}); choose another path") from None
     else:
         image_io.save_image(image_io.make_grid(pictures), args.out)
     print(f"{family.prog}: wrote {len(pictures)} images to {args.out}")

@@ -16,11 +16,14 @@ full disk leaves: a checkpoint that does not load is skipped (and said so), and 
 index is rebuilt from the files present.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import re
 import shutil
+import socket
 import typing
 from typing import Optional
 
@@ -196,6 +199,46 @@ def _checked(value, hint, source, name):
 # --- the folder --------------------------------------------------------------------------
 
 
+def make_folder(path):
+    """Create the run folder ``path`` (and its parents), or say in one line why it cannot be."""
+    require(not os.path.exists(path) or os.path.isdir(path),
+            f"--out {path}: exists and is not a folder; give a folder path for the run")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--out {path}: cannot create the run folder ({exc.strerror or exc}); "
+                        f"choose a writable path") from None
+    require(os.access(path, os.W_OK | os.X_OK), f"--out {path}: the folder is not writable; choose another")
+
+
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def training_lock(path):
+    """Hold ``path``'s lock while one ``train`` writes it; a second ``train`` of the run is refused.
+
+    An advisory ``flock``: the system drops it when the process dies, however it dies.
+    """
+    make_folder(path)
+    handle = open(os.path.join(path, LOCK), "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise UserError(f"{path}: is being trained by {holder}; wait for it to end, or stop it "
+                            f"(it writes a checkpoint on SIGTERM) and run --resume") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
 @dataclasses.dataclass(frozen=True)
 class Checkpoint:
     """One checkpoint in a run folder: its global step (warm-up included) and file prefix."""
@@ -238,16 +281,9 @@ class RunFolder:
     def create(cls, path, config):
         """A new run in ``path``; a folder holding an untrained run (no checkpoint) is started afresh."""
         config = config if isinstance(config, RunConfig) else RunConfig.from_dict(config, "the run configuration")
-        require(not os.path.exists(path) or os.path.isdir(path),
-                f"--out {path}: exists and is not a folder; give a folder path for the run")
         require(not cls.holds_checkpoint(path),
                 f"{path}: already holds a trained run; pass --resume to continue it, or choose another --out")
-        try:
-            os.makedirs(path, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"--out {path}: cannot create the run folder ({exc.strerror or exc}); "
-                            f"choose a writable path") from None
-        require(os.access(path, os.W_OK | os.X_OK), f"--out {path}: the folder is not writable; choose another")
+        make_folder(path)
         if os.path.exists(os.path.join(path, CONFIG)):  # an earlier attempt that never checkpointed
             for stale in ("samples", "logs", "checkpoints"):
                 shutil.rmtree(os.path.join(path, stale), ignore_errors=True)
@@ -308,10 +344,21 @@ class RunFolder:
         if bad:
             raise NonFiniteWeights(bad, max(model.iteration, 0))
         manager = manager or self.manager(model)
-        path = manager.save(checkpoint_number=int(model.step_counter.numpy()))
-        self.config.steps_done = max(model.iteration, 0)
-        self.config.global_step = int(model.step_counter.numpy())
-        self.save_config()
+        try:
+            path = manager.save(checkpoint_number=int(model.step_counter.numpy()))
+            self.config.steps_done = max(model.iteration, 0)
+            self.config.global_step = int(model.step_counter.numpy())
+            self.save_config()
+        except (tf.errors.OpError, OSError) as exc:  # a full disk, a folder gone or made read-only
+            for leftover in os.listdir(self.checkpoint_dir) if os.path.isdir(self.checkpoint_dir) else ():
+                if leftover.endswith("_temp"):  # what the interrupted save wrote so far
+                    shutil.rmtree(os.path.join(self.checkpoint_dir, leftover), ignore_errors=True)
+            kept = manager.latest_checkpoint or "none yet"
+            reason = getattr(exc, "strerror", None) or re.sub(
+                r"\s*\[Op:\w+\]", "", str(getattr(exc, "message", exc))).strip().rsplit("; ", 1)[-1][:200]
+            raise UserError(f"{self.checkpoint_dir}: cannot write the checkpoint of iteration "
+                            f"{max(model.iteration, 0)} ({reason}); the last checkpoint is kept ({kept}). "
+                            f"Make room, then run the same command with --resume") from None
         return path
 
     # --- reading checkpoints ---------------------------------------------------------------

@@ -154,11 +154,17 @@ def test_a_bgr_generator_is_served_as_rgb():
     server = export.GeneratorServer(face.generator, face.recipe, face.fidelity, channel_order="bgr")
     np.testing.assert_allclose(server.serve(tf.constant(z))["images"], _clip(face.generate(z))[..., ::-1],
                                atol=1e-6)
-    imported = {"image_shape": [96, 96, 3], "imported_from": "/ckpt/model"}
-    assert export.generator_channel_order(imported)[0] == "bgr"  # the original read cv2's BGR
-    assert export.generator_channel_order({"image_shape": [96, 96, 3]}) == ("rgb", None)
-    assert export.generator_channel_order({**imported, "channel_order": "rgb"}) == ("rgb", None)
-    assert export.generator_channel_order({"image_shape": [28, 28, 1], "imported_from": "x"})[0] == "rgb"
+    from common.run import RunConfig
+
+    def config(image_shape, **recorded):
+        return RunConfig(model="face", fidelity="legacy", z_dim=128, image_shape=image_shape, seed=0,
+                         batch_size=64, learning_rate=1e-4, steps=1, **recorded)
+
+    imported = {"image_shape": (96, 96, 3), "imported_from": "/ckpt/model"}
+    assert export.generator_channel_order(config(**imported))[0] == "bgr"  # the original read cv2's BGR
+    assert export.generator_channel_order(config((96, 96, 3))) == ("rgb", None)
+    assert export.generator_channel_order(config(**imported, channel_order="rgb")) == ("rgb", None)
+    assert export.generator_channel_order(config((28, 28, 1), imported_from="x"))[0] == "rgb"
 
 
 def test_saved_model_cli_lists_the_signature(exports):

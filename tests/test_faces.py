@@ -320,7 +320,7 @@ def test_the_facade_takes_bgr_images_and_trains_in_rgb(tmp_path, monkeypatch, fa
     WGAN_GPModel(96, 96, 3, 128, 4, seed=1).train(bgr, str(tmp_path / "m"), str(tmp_path / "log"),
                                                    learning_rate=1e-4, train_epochs=7)
     np.testing.assert_array_equal(captured["images"], faces)
-    assert captured["steps"] == 7 and captured["config"]["batch_size"] == 4
+    assert captured["steps"] == 7 and captured["config"].batch_size == 4
     with pytest.raises(UserError, match="96, 96, 3"):
         WGAN_GPModel(512, 512)
 

@@ -431,7 +431,7 @@ def test_a_generator_of_another_z_dim_is_imported_with_it(tmp_path):
     prefix = checkpoints.write_tf1_checkpoint(stored, str(tmp_path / "z64" / "model"))
     run, _ = checkpoints.import_tf1_checkpoint(prefix, MNIST_RECIPES, str(tmp_path / "run"),
                                                print_fn=lambda message: None)
-    assert run.config["z_dim"] == 64
+    assert run.config.z_dim == 64
     back = checkpoints.export_tf1_checkpoint(run.path, MNIST_RECIPES, str(tmp_path / "back" / "model"))[0]
     assert np.array_equal(read_checkpoint(back)["g_w1"], stored["g_w1"])
 
