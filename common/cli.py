@@ -96,11 +96,6 @@ def steps_int(text):
     return value
 
 
-def random_seed():
-    """A fresh seed for a run that was given none (recorded in its config.json)."""
-    return int.from_bytes(os.urandom(4), "little") % 2 ** 31
-
-
 def seed_int(text):
     try:
         value = int(text)
@@ -198,7 +193,7 @@ def _run_train(args, family):
 
 def _new_config(args, family):
     """The configuration of a run started by this command line."""
-    from common.run import RunConfig, absolute_data_path
+    from common.run import RunConfig, absolute_data_path, random_seed
 
     model = args.model or family.default_model
     recipe = family.recipes[model]

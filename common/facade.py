@@ -13,7 +13,7 @@ import numpy as np
 
 from common import data
 from common.errors import require
-from common.run import RunFolder
+from common.run import RunConfig, RunFolder, random_seed
 from common.training import sample_latents, train
 
 
@@ -42,11 +42,11 @@ class OriginalAPI:
     def _train(self, train_images, model_path, logs_path, learning_rate, train_epochs, batch_size, **extra):
         recipe = self.recipes[self.model_name]
         images = self._as_images(train_images)
-        seed = self.seed if self.seed is not None else int.from_bytes(os.urandom(4), "little") % 2 ** 31
-        config = {"model": self.model_name, "fidelity": self.fidelity, "z_dim": self.z_dim,
-                  "image_shape": list(recipe.image_shape), "seed": seed, "batch_size": batch_size,
-                  "learning_rate": learning_rate, "data": None, "steps": train_epochs,
-                  "logs_dir": os.path.abspath(logs_path), **extra}
+        seed = self.seed if self.seed is not None else random_seed()
+        config = RunConfig(model=self.model_name, fidelity=self.fidelity, z_dim=self.z_dim,
+                           image_shape=tuple(recipe.image_shape), seed=seed, batch_size=batch_size,
+                           learning_rate=learning_rate, steps=train_epochs,
+                           logs_dir=os.path.abspath(logs_path), **extra).check("the training settings")
         run = RunFolder.create(model_path, config)
         train(run, self.recipes, images, train_epochs, checkpoint_every=0)
         print("Model saved in file:", model_path)

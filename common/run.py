@@ -69,6 +69,11 @@ def write_json_atomic(path, payload):
     return write_atomic(path, write)
 
 
+def random_seed():
+    """A fresh seed for a run that was given none (recorded in its config.json)."""
+    return int.from_bytes(os.urandom(4), "little") % 2 ** 31
+
+
 def absolute_data_path(data):
     """``--data`` as recorded: an existing file or folder by its absolute path, a name as given."""
     if data is not None and os.path.exists(data):

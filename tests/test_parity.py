@@ -148,6 +148,18 @@ def test_faces_five_iterations_in_lockstep():
     assert report.ok, report.format(only_failures=True)
 
 
+FREE_RUNNING_GAN = """
+from common.legacy_tf1.compare import compare
+from genmnist.models import RECIPES
+report = compare(RECIPES["gan"], seed=0, batch_size=8, iterations=5, warm_up_steps=2, free_running=True)
+assert report.ok, report.format(only_failures=True)
+drifts = [r.reference for r in report.rows_of("variable") if r.quantity.startswith("g_w")]
+assert max(drifts) > 1e-3, drifts
+losses = [r for r in report.rows_of("loss") if "every training step" in r.quantity]
+assert losses and all(r.rel < 1e-4 for r in losses)  # the losses stay close all along
+"""
+
+
 def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself():
     """Why training is compared in lockstep: the original does not reproduce itself to 1e-4.
 
@@ -156,13 +168,19 @@ def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself():
     Adam moves every weight by up to a learning rate (5e-4, against weights of ~0.02)
     whatever its gradient, so near-zero gradients go whichever way their rounding says.
     The free-running port stays within that envelope (DRIFT_FACTOR times it).
+
+    Run with oneDNN's custom CPU kernels off: on CPUs with AMX (Sapphire Rapids) oneDNN
+    picks different matmul kernels for the TF1 graph and for the port's function, whose
+    roundings differ every step; seven free-running steps amplify that past the envelope
+    (d_w3 1.2e-2 against the original's own 4.4e-5), although every lockstep row passes.
     """
-    report = compare(recipe("gan"), seed=0, batch_size=8, iterations=5, warm_up_steps=2, free_running=True)
-    assert report.ok, report.format(only_failures=True)
-    drifts = [r.reference for r in report.rows_of("variable") if r.quantity.startswith("g_w")]
-    assert max(drifts) > 1e-3
-    losses = [r for r in report.rows_of("loss") if "every training step" in r.quantity]
-    assert losses and all(r.rel < 1e-4 for r in losses)  # the losses stay close all along
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=os.getcwd())
+    done = subprocess.run([sys.executable, "-c", FREE_RUNNING_GAN], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
 
 
 @pytest.mark.slow

@@ -141,7 +141,7 @@ def test_train_records_the_speed_options_and_resume_keeps_them(tmp_path, capsys)
     assert (config["precision"], config["jit_compile"], config["fused_discriminator"], config["strategy"]) == \
         ("mixed_bfloat16", False, True, "one")
     assert cli.main(["train", "--resume", "--steps", "2", "--precision", "float32", "--out", out]) == 2
-    assert "--precision float32 differs from the run's mixed_bfloat16" in capsys.readouterr().err
+    assert "--precision float32 contradicts the run's precision mixed_bfloat16" in capsys.readouterr().err
     assert cli.main(["train", "--resume", "--steps", "2", "--out", out]) == 0
     assert json.load(open(os.path.join(out, "config.json")))["steps_done"] == 2
 

@@ -459,14 +459,14 @@ def import_tf1_checkpoint(path, recipes, out, model_name=None, iterations=None, 
     ``train --resume`` continues the TF1 run's Adam where it stopped. The run is
     "legacy" fidelity: the original's math, which the checkpoint was trained under.
     """
-    from common.run import RunFolder
+    from common.run import RunConfig, RunFolder, absolute_data_path, random_seed
 
     reader = open_checkpoint(path)
     prefix = checkpoint_prefix(path)
     stored_shapes = {name: tuple(shape) for name, shape in reader.get_variable_to_shape_map().items()}
     stored_dtypes = reader.get_variable_to_dtype_map()
     recipe = _recipe_for(recipes, model_name, path, guess_original_model(stored_shapes))
-    seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little") % 2 ** 31
+    seed = seed if seed is not None else random_seed()
     beta1 = recipe.beta1 if beta1 is None else beta1
     learning_rate = recipe.default_learning_rate if learning_rate is None else learning_rate
 
@@ -482,18 +482,14 @@ def import_tf1_checkpoint(path, recipes, out, model_name=None, iterations=None, 
     axes = colour_axes(model)
     load_tf1_values(model, swap_colour_order(_tensor_reader(reader, path), axes), position)
 
-    config = {
-        "model": recipe.name, "fidelity": "legacy", "z_dim": z_dim,
-        "image_shape": list(recipe.image_shape), "seed": seed,
-        "batch_size": batch_size or recipe.default_batch_size,
-        "learning_rate": learning_rate, "beta1": beta1, "data": data,
-        "steps": max(position.iterations, 1),
-        "imported_from": os.path.abspath(prefix),
-        "imported_adam_steps": {"discriminator": position.discriminator_steps,
-                                "generator": position.generator_steps},
-    }
-    if axes:
-        config["imported_colour_order"] = "bgr, reversed to the port's rgb"
+    config = RunConfig(
+        model=recipe.name, fidelity="legacy", z_dim=z_dim, image_shape=tuple(recipe.image_shape), seed=seed,
+        batch_size=batch_size or recipe.default_batch_size, learning_rate=learning_rate, beta1=beta1,
+        data=absolute_data_path(data), steps=max(position.iterations, 1),
+        imported_from=os.path.abspath(prefix),
+        imported_adam_steps={"discriminator": position.discriminator_steps,
+                             "generator": position.generator_steps},
+        imported_colour_order="bgr, reversed to the port's rgb" if axes else None)
     run = RunFolder.create(out, config)
     run.save(model)
     for note in position.notes:
