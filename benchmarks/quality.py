@@ -534,9 +534,11 @@ def report(out_dir, ceiling=None, settings=None):
     rows = read_rows(out_dir)
     ceiling = ceiling or read_ceiling(out_dir)
     table = format_table(rows, ceiling, out_dir)
+    # Taken before writing, so the state of the code is not confused with this step's output.
+    record = {"ceiling": ceiling, "runs": rows, "provenance": shared.provenance(settings)}
     with open(os.path.join(out_dir, "results.md"), "w") as handle:
         handle.write(table + "\n")
-    shared.write_results(os.path.join(out_dir, "results.json"), {"ceiling": ceiling, "runs": rows}, settings)
+    shared.write_json(os.path.join(out_dir, "results.json"), record)
     return table
 
 
