@@ -134,3 +134,19 @@ def test_the_committed_rows_hold_what_the_writer_writes_and_where_they_came_from
         else:
             assert set(shared.PROVENANCE_KEYS) <= set(record), name
     assert quality.read_ceiling(os.path.join(ROOT, folder))["provenance"]["commit"]
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_the_committed_table_is_what_the_code_makes_of_the_files(folder):
+    out = os.path.join(ROOT, folder)
+    table = quality.format_table(quality.read_rows(out), quality.read_ceiling(out), out)
+    with open(os.path.join(out, "results.md")) as handle:
+        assert handle.read() == table + "\n", f"rebuild it: python -m benchmarks.quality --report-only --out {folder}"
+
+
+def test_the_readmes_full_length_table_is_the_one_built_from_the_files():
+    out = os.path.join(ROOT, "docs", "quality")
+    table = quality.format_table(quality.read_rows(out), quality.read_ceiling(out), out)
+    rows = "\n".join(line for line in table.splitlines() if line.startswith("|"))
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        assert rows in handle.read()
