@@ -7,26 +7,31 @@ Serving would, at batch sizes 1, 64 and 1024. The weights are untrained by defau
 throughput does not depend on their values, only on the architecture (``--run`` measures a
 trained run instead).
 
-    python benchmarks/export_throughput.py                       # gan, wgan, face
-    python benchmarks/export_throughput.py --models gan --batches 1 64 --seconds 5
+Run from the repository root::
+
+    python -m benchmarks.export_throughput                       # gan, wgan, face
+    python -m benchmarks.export_throughput --models gan --batches 1 64 --seconds 5
+    python -m benchmarks.export_throughput --json export.json    # also the figures, with provenance
 
 Each figure is total images over total time for as many calls as fit in ``--seconds``
 (at least ``--min-calls``), after one untimed warm-up call at the same batch size. Run it
 on an idle machine: other processes on the same cores lower every figure.
 """
 
-import argparse
-import importlib.util
-import os
-import sys
-import tempfile
-import time
+if not __package__:
+    raise SystemExit("run it from the repository root as: python -m benchmarks.export_throughput")
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks import shared  # noqa: E402
 from common import export  # noqa: E402
 from common.adversarial import build_model, lookup_recipe  # noqa: E402
 from common.run import RunFolder  # noqa: E402
@@ -69,12 +74,13 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default 3)")
     parser.add_argument("--min-calls", type=int, default=2, help="calls per measurement at least (default 2)")
     parser.add_argument("--run", default=None, help="a trained run folder to measure (with one --models)")
+    parser.add_argument("--json", default=None, help="also write the figures, with their provenance, to this file")
     args = parser.parse_args(argv)
 
-    load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
-          f"load average {load_average:.1f} at start")
+    started = shared.moment()
+    print(shared.summary(shared.provenance(vars(args), started)))
     print(f"{'model':<6} {'batch':>6} {'calls':>6} {'ms/call':>10} {'images/s':>10}")
+    figures = []
     with tempfile.TemporaryDirectory() as work:
         for name in args.models:
             model = load(name, args.run)
@@ -84,6 +90,12 @@ def main(argv=None):
                 calls, elapsed = measure(serve, model.recipe.z_dim, batch, args.seconds, args.min_calls)
                 print(f"{name:<6} {batch:>6} {calls:>6} {1000 * elapsed / calls:>10.2f} "
                       f"{batch * calls / elapsed:>10.1f}", flush=True)
+                figures.append({"model": name, "batch": batch, "calls": calls, "seconds": elapsed,
+                                "ms_per_call": 1000 * elapsed / calls, "images_per_s": batch * calls / elapsed})
+    print(f"load average after: {shared.moment()['load_average']}")
+    if args.json:
+        shared.write_results(args.json, {"figures": figures}, vars(args), started)
+        print(f"written to {args.json}")
     return 0
 
 

@@ -9,23 +9,25 @@ you give), then times
   size and colour checks, in a thread pool), and
 * the stream itself: float32 batches of 64 served by the pipeline, read to the end,
 
-so the figure to compare with training speed (``train_speed.py``: images per second
-the model consumes) is the second one::
+so the figure to compare with training speed (``python -m benchmarks.throughput --models
+face``: images per second the model consumes) is the second one. Run from the repository
+root::
 
-    python benchmarks/face_decode.py                  # 2048 cartoon PNGs in a temp folder
-    python benchmarks/face_decode.py --format jpg --count 4096
-    python benchmarks/face_decode.py --folder /data/faces
+    python -m benchmarks.face_decode                  # 2048 cartoon PNGs in a temp folder
+    python -m benchmarks.face_decode --format jpg --count 4096
+    python -m benchmarks.face_decode --folder /data/faces --json decode.json
 """
 
-import argparse
-import os
-import sys
-import tempfile
-import time
+if not __package__:
+    raise SystemExit("run it from the repository root as: python -m benchmarks.face_decode")
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import argparse  # noqa: E402
+import os  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
 
 import common  # noqa: E402,F401  (quietens TensorFlow)
+from benchmarks import shared  # noqa: E402
 from common import data  # noqa: E402
 from genface import cartoon  # noqa: E402
 from genface import data as face_data  # noqa: E402
@@ -38,8 +40,12 @@ def main(argv=None):
     parser.add_argument("--format", default="png", choices=("png", "jpg", "bmp"))
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2, help="passes over the set to time (default 2)")
+    parser.add_argument("--json", default=None, help="also write the figures, with their provenance, to this file")
     args = parser.parse_args(argv)
 
+    began = shared.moment()
+    print(shared.summary(shared.provenance(vars(args), began)))
+    figures = {}
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder
         if folder is None:
@@ -48,12 +54,12 @@ def main(argv=None):
             cartoon.write_face_folder(folder, args.count, seed=0, fmt=args.format)
             print(f"wrote {args.count} cartoon {args.format.upper()} faces in "
                   f"{time.perf_counter() - started:.1f} s")
-        print(f"CPU cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
 
         started = time.perf_counter()
         files = face_data.read_faces(folder, memory_budget_mb=0, print_fn=lambda message: None)
         seconds = time.perf_counter() - started
         print(f"check pass: {len(files)} files in {seconds:.2f} s = {len(files) / seconds:.0f} images/s")
+        figures["check_images_per_s"] = len(files) / seconds
 
         steps = args.epochs * (len(files) // args.batch_size)
         stream = data.batches(files, args.batch_size, seed=0, steps=steps)
@@ -66,6 +72,7 @@ def main(argv=None):
         seconds = time.perf_counter() - started
         print(f"streaming decode: {served} images in {seconds:.2f} s = {served / seconds:.0f} images/s "
               f"(batches of {args.batch_size}, float32 in [0, 1])")
+        figures["streaming_images_per_s"] = served / seconds
 
         held = face_data.read_faces(folder, print_fn=lambda message: None)
         started = time.perf_counter()
@@ -73,7 +80,12 @@ def main(argv=None):
         seconds = time.perf_counter() - started
         print(f"in memory, for comparison: {served / seconds:.0f} images/s "
               f"({held.nbytes / 2 ** 20:.0f} MiB held as uint8)")
-        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        figures["in_memory_images_per_s"] = served / seconds
+        figures["files"] = len(files)
+    print(f"load average after: {shared.moment()['load_average']}")
+    if args.json:
+        shared.write_results(args.json, figures, vars(args), began)
+        print(f"written to {args.json}")
 
 
 if __name__ == "__main__":

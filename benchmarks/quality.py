@@ -13,33 +13,40 @@ Adam beta1 0.9, the 30-step warm-up), for each seed:
 and the MNIST WGAN-GP for as many iterations as fit in ``--wgan-minutes``. Every run is
 scored with ``evaluate`` (2,000 samples; classifier score, Frechet distance in the MNIST
 classifier's features, largest class fraction) and its last 8x8 grid is kept. The output
-folder gets ``results.json``, ``results.md`` (the README's table) and the grids.
+folder gets ``results.json``, ``results.md`` (the README's table) and the grids. Run from
+the repository root::
 
-    python benchmarks/quality.py --seeds 0 1 --out docs/quality        # hours on 2 cores
-    python benchmarks/quality.py --steps 200 --seeds 0 --wgan-minutes 1 --out /tmp/q   # a smoke run
+    python -m benchmarks.quality --seeds 0 1 --out docs/quality        # hours on 2 cores
+    python -m benchmarks.quality --steps 200 --seeds 0 --wgan-minutes 1 --out /tmp/q   # a smoke run
+    python -m benchmarks.quality --report-only --out docs/quality      # only the table, from the files
 
 All runs use the embedded 10,000-digit sample. The spread between seeds of one setting is
 the yardstick: the port in legacy fidelity should land inside the legacy graph's spread.
 
-Each run's row goes to ``OUT/<setting>-seed<S>.json`` as soon as it is scored, and a run
-already scored is skipped, so the hours of work can be split: several invocations side by
-side (``taskset -c 0 ... --settings port-legacy --seeds 1``), or across days, and
-``--report-only`` rebuilds the table from whatever is there. A run folder that already
-finished training (``--work``) is scored without training it again.
+Each run's row goes to ``OUT/<setting>-seed<S>.json`` as soon as it is scored, with its
+provenance (the commit, every setting, the packages, the machine, the load: see
+``benchmarks.shared``) and how its training was timed; a run already scored is skipped,
+so the hours of work can be split: several invocations side by side (``taskset -c 0 ...
+--settings port-legacy --seeds 1``), or across days. The real digits' scores go to
+``OUT/ceiling.json``. ``--report-only`` rebuilds the table from those files alone, with
+the commit each row came from. A run folder that already finished training (``--work``)
+is scored without training it again.
 """
 
-import argparse
-import json
-import os
-import shutil
-import sys
-import time
+if not __package__:
+    raise SystemExit("run it from the repository root as: python -m benchmarks.quality")
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import time  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks import shared  # noqa: E402
 from common import data  # noqa: E402
 from common.evaluation import generate_images  # noqa: E402
 from common.images import save_grid  # noqa: E402
@@ -65,18 +72,32 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _timed(work, seconds=None, note=None):
-    """Record (or read back) a run's wall time next to it, so a finished run is never redone."""
+def _timed(work, seconds=None, from_file_times=False):
+    """Record (or read back) a run's training time next to it, so a finished run is never redone.
+
+    With it: how it was measured, and, for a time the training process measured itself, the
+    cores that process could use, the load average as it ended and the commit it ran. A
+    time read off the files of a run whose process died says nothing of that process.
+    """
     path = os.path.join(work, "wall_seconds.json")
     if seconds is not None:
-        # Read back later, by another process, the cores would be that process's.
-        cpus = None if note else len(os.sched_getaffinity(0))
-        with open(path, "w") as handle:
-            json.dump({"seconds": seconds, "cpus": cpus, "load_average": os.getloadavg()[0], "note": note}, handle)
+        clock = not from_file_times
+        shared.write_json(path, {"seconds": seconds, "measured_by": "clock" if clock else "file times",
+                                 "cores": len(os.sched_getaffinity(0)) if clock else None,
+                                 "load_average": shared.moment()["load_average"] if clock else None,
+                                 "commit": shared.code_version()["commit"] if clock else None})
     if os.path.exists(path):
         with open(path) as handle:
             return json.load(handle)
     return {"seconds": None}
+
+
+def training_record(timing):
+    """A row's account of its training time (``_timed``'s record, or an older version's)."""
+    measured_by = timing.get("measured_by") or ("file times" if timing.get("note") else
+                                                "clock" if timing.get("seconds") is not None else None)
+    return {"measured_by": measured_by, "cores": timing.get("cores", timing.get("cpus")),
+            "load_average": timing.get("load_average"), "commit": timing.get("commit")}
 
 
 def _finished(run_dir, steps):
@@ -88,11 +109,6 @@ def _finished(run_dir, steps):
         return False
 
 
-# Issue 8's speed options, for their effect on quality: ``port-legacy+bf16+fused`` etc.
-OPTIONS = {"bf16": {"precision": "mixed_bfloat16"}, "f16": {"precision": "mixed_float16"},
-           "jit": {"jit_compile": True}, "fused": {"fused_discriminator": True}}
-
-
 def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rate, seconds=None, options=()):
     if seconds is None and _finished(out, steps):
         print(f"[quality] {out} already trained: scoring it", flush=True)
@@ -100,8 +116,8 @@ def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rat
     config = {"model": model, "fidelity": fidelity, "z_dim": 100, "image_shape": [28, 28, 1],
               "seed": seed, "batch_size": batch_size, "learning_rate": learning_rate, "data": None,
               "steps": steps}
-    for option in options:
-        config.update(OPTIONS[option])
+    # Issue 8's speed options, for their effect on quality: ``port-legacy+bf16+fused`` etc.
+    config.update(shared.speed_options(options))
     # An interrupted run (a checkpoint every 1000 iterations) is resumed, bit-exactly; its
     # wall time then adds up the pieces.
     resume = seconds is None and _has_checkpoint(out)
@@ -208,8 +224,7 @@ def legacy_graph_run(out, seed, steps, images):
         # A run that died at its divergence before it could record its time: its first
         # grid and its last loss line bracket it.
         first = os.path.join(out, "samples", "sample_0_epoch.png")
-        _timed(out, os.path.getmtime(losses_csv) - os.path.getmtime(first),
-               note="from its files' times: the run died at its divergence")
+        _timed(out, os.path.getmtime(losses_csv) - os.path.getmtime(first), from_file_times=True)
     timing = _timed(out)
     if diverged_at is None:
         prefix, outcome, done = os.path.join(out, "tf1", "gan"), {}, steps
@@ -252,10 +267,12 @@ def _train_legacy_graph(out, seed, steps, images, write_random_checkpoint, is_di
 
     # gantrain() shuffled the data set once at load, then let _next_batch walk through it.
     shuffled = images[np.random.default_rng(seed).permutation(len(images))]
+    settings = legacy_graph_settings(seed, steps)
     try:
-        write_random_checkpoint("gan", os.path.join(out, "tf1", "gan"), seed, data=shuffled,
-                                iterations=steps, pretrain_steps=RECIPES["gan"].pretrain_steps,
-                                batch_size=128, learning_rate=0.0005, beta1=0.9, on_iteration=on_iteration)
+        write_random_checkpoint("gan", os.path.join(out, "tf1", "gan"), seed, data=shuffled, iterations=steps,
+                                pretrain_steps=settings["pretrain_steps"], batch_size=settings["batch_size"],
+                                learning_rate=settings["learning_rate"], beta1=settings["beta1"],
+                                on_iteration=on_iteration)
     except Diverged as stop:
         return stop.iteration
     finally:
@@ -264,11 +281,23 @@ def _train_legacy_graph(out, seed, steps, images, write_random_checkpoint, is_di
     return None
 
 
+def legacy_graph_settings(seed, steps):
+    """The settings ``_train_legacy_graph`` runs the original's loop with: its gantrain()'s."""
+    return {"model": "gan", "seed": seed, "iterations": steps, "pretrain_steps": RECIPES["gan"].pretrain_steps,
+            "batch_size": 128, "learning_rate": 0.0005, "beta1": 0.9, "snapshot_every": SNAPSHOT_EVERY,
+            "data": "the embedded sample, shuffled once with the seed"}
+
+
+# How every run is scored: samples generated from z of this seed, and the grid's z.
+SCORING = {"samples": 2000, "z_seed": 12345, "grid_z_seed": 0}
+
+
 def score(scorer, model, batch_size, name, out_dir):
-    images = generate_images(model, 2000, seed=12345, batch_size=batch_size)
+    images = generate_images(model, SCORING["samples"], seed=SCORING["z_seed"], batch_size=batch_size)
     result = scorer.score(images)
     grid = os.path.join(out_dir, f"{name}.png")
-    save_grid(np.asarray(model.generate(sample_latents(64, model.recipe.z_dim, 0))), grid, rows=8, cols=8)
+    save_grid(np.asarray(model.generate(sample_latents(64, model.recipe.z_dim, SCORING["grid_z_seed"]))), grid,
+              rows=8, cols=8)
     return result, grid
 
 
@@ -300,37 +329,52 @@ def run_one(setting, seed, args, images, scorer):
     name = f"{setting}-seed{seed}"
     work = os.path.join(args.work, name)
     print(f"[quality] {name} ...", flush=True)
+    started = shared.moment()
     base, *options = setting.split("+")
     outcome = {}
+    batch_size = 64 if setting == "wgan" else 128
     if base in ("port-legacy", "port-fixed"):
-        model, timing, done = port_run(work, "gan", base[len("port-"):], seed, args.steps, images, 128, 0.0005,
-                                       options=options)
+        model, timing, done = port_run(work, "gan", base[len("port-"):], seed, args.steps, images, batch_size,
+                                       0.0005, options=options)
     elif setting == "tf1-legacy-graph":
         model, timing, done, outcome = legacy_graph_run(work, seed, args.steps, images)
     else:
-        model, timing, done = port_run(work, "wgan", "legacy", seed, 10 ** 9, images, 64, 1e-4,
+        model, timing, done = port_run(work, "wgan", "legacy", seed, 10 ** 9, images, batch_size, 1e-4,
                                        seconds=args.wgan_minutes * 60)
-    samples = os.path.join(work, "samples") if setting == "tf1-legacy-graph" else RunFolder.open(
-        work, RECIPES).samples_dir
+    if setting == "tf1-legacy-graph":
+        samples, run_settings = os.path.join(work, "samples"), legacy_graph_settings(seed, args.steps)
+    else:
+        run = RunFolder.open(work, RECIPES)
+        samples, run_settings = run.samples_dir, run.config.to_dict()
     # A diverged run's strip ends at its last finite grid.
     last_grid = done if outcome.get("diverged_at") is None else max(
         int(file.split("_")[1]) for file in os.listdir(samples)) + 1
     if model is not None:
-        result, grid = score(scorer, model, 64 if setting == "wgan" else 128, name, args.out)
+        result, grid = score(scorer, model, batch_size, name, args.out)
     else:
         # Nothing finite to score: keep the last grid it drew.
         result = {"classifier_score": None, "frechet_distance": None, "class_fractions": None}
         grid = os.path.join(args.out, f"{name}.png")
         shutil.copy(os.path.join(samples, f"sample_{last_grid - 1}_epoch.png"), grid)
     strip = progress_strip(samples, last_grid, os.path.join(args.out, f"{name}-progress.png"))
-    row = dict(setting=setting, seed=seed, iterations=done, seconds=timing.get("seconds"),
-               cpus=timing.get("cpus"), load_average=timing.get("load_average"), note=timing.get("note"),
-               grid=os.path.relpath(grid, args.out), progress=strip and os.path.relpath(strip, args.out),
-               **outcome, **result)
-    with open(os.path.join(args.out, f"{name}.json"), "w") as handle:
-        json.dump(row, handle, indent=2)
-    print(f"[quality] {name}: {json.dumps(row)}", flush=True)
+    row = make_row(setting, seed, done, timing, os.path.relpath(grid, args.out),
+                   strip and os.path.relpath(strip, args.out), outcome, result)
+    settings = {"arguments": vars(args), "run": run_settings,
+                "scoring": {**SCORING, "batch_size": batch_size}}
+    row = write_row(os.path.join(args.out, f"{name}.json"), row, settings, started)
+    print(f"[quality] {name}: {json.dumps({k: v for k, v in row.items() if k != 'provenance'})}", flush=True)
     return row
+
+
+def make_row(setting, seed, iterations, timing, grid, progress, outcome, result):
+    """One run's row: what it was, how long it trained, its pictures, how it ended, its scores."""
+    return dict(setting=setting, seed=seed, iterations=iterations, seconds=timing.get("seconds"),
+                training=training_record(timing), grid=grid, progress=progress, **outcome, **result)
+
+
+def write_row(path, row, settings, started=None):
+    """One run's results file: its row, and the provenance of the process that scored it."""
+    return shared.write_results(path, row, settings, started)
 
 
 # Each metric, and the bound a run that ended in NaN weights stands for: worse than any
@@ -397,19 +441,63 @@ def spread(rows):
     return lines
 
 
-def report(out_dir, ceiling):
-    """The table of every finished run in ``out_dir`` (``results.md``, ``results.json``)."""
+ROW_FILE = re.compile(r"^.+-seed\d+\.json$")
+CEILING_FILE = "ceiling.json"
+
+
+def read_rows(out_dir):
+    """The rows of every run scored in ``out_dir`` (its ``<setting>-seed<S>.json`` files), in table order."""
     rows = []
     for file in sorted(os.listdir(out_dir)):
-        if file.endswith(".json") and file != "results.json":
+        if ROW_FILE.match(file):
             with open(os.path.join(out_dir, file)) as handle:
                 rows.append(json.load(handle))
     rows.sort(key=lambda r: (SETTINGS.index(r["setting"].split("+")[0]), r["setting"], r["seed"]))
-    lines = ["| setting | seed | iterations | wall time | classifier score | Frechet distance | largest class |",
-             "|---|---|---|---|---|---|---|"]
+    return rows
+
+
+def read_ceiling(out_dir):
+    """The real held-out digits' scores kept in ``out_dir``, or None."""
+    path = os.path.join(out_dir, CEILING_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def write_ceiling(out_dir, scores):
+    """The real held-out digits' scores, with their provenance, to ``out_dir``/ceiling.json."""
+    return shared.write_results(os.path.join(out_dir, CEILING_FILE), scores,
+                                {"what": "the scores of the classifier's 2,000 held-out real digits"})
+
+
+def commit_of(row, out_dir):
+    """The table's commit cell: the commit that wrote the row's file.
+
+    ``†``: reconstructed from the git history (the commit that added the file); ``+``: the
+    code differed from the commit (files modified, other than this output folder's).
+    """
+    record = row.get("provenance") or {}
+    cell = (record.get("commit") or "?")[:7]
+    if record.get("reconstructed"):
+        return cell + "†"
+    own = os.path.relpath(os.path.abspath(out_dir), shared.ROOT) + os.sep
+    if any(not path.startswith(own) for path in record.get("modified") or ()):
+        cell += "+"
+    return cell
+
+
+def format_table(rows, ceiling, out_dir):
+    """The README's table of ``rows`` under the ``ceiling`` row, its footnotes and the spread."""
+    lines = ["| setting | seed | iterations | wall time | classifier score | Frechet distance | largest class "
+             "| commit |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in [dict(setting="real held-out digits", seed="-", iterations="-", seconds=None, **ceiling)] + rows:
         wall = f"{row['seconds'] / 60:.0f} min" if row.get("seconds") else "-"
-        if row.get("cpus") == 1:
+        training = row.get("training") or {}
+        if training.get("measured_by") == "file times":
+            wall += " (file times)"
+        if training.get("cores") == 1:
             wall += " (1 core)"
         iterations = row["iterations"]
         if row.get("diverged_at") is not None:
@@ -421,39 +509,70 @@ def report(out_dir, ceiling):
         else:
             scores = (f"{row['classifier_score']:.2f} | {row['frechet_distance']:.2f} | "
                       f"{max(row['class_fractions']):.3f}")
-        lines.append(f"| {row['setting']} | {row['seed']} | {iterations} | {wall} | {scores} |")
-    table = "\n".join(lines) + "\n\n" + "\n".join(f"* {line}" for line in spread(rows))
+        lines.append(f"| {row['setting']} | {row['seed']} | {iterations} | {wall} | {scores} "
+                     f"| {commit_of(row, out_dir)} |")
+    cells = [line.rsplit("|", 2)[1].strip() for line in lines[2:]]
+    notes = ["commit: the commit whose code wrote the row; its file's `provenance` has the settings, "
+             "the packages, the machine and the load."]
+    if any(cell.endswith("+") for cell in cells):
+        notes.append("+: the code had uncommitted changes (the file's `provenance` lists the files).")
+    if any(cell.endswith("†") for cell in cells):
+        notes.append("†: written before results files recorded their provenance; the commit is the one that "
+                     "added the file, and the machine, the package versions and the load were not recorded.")
+    if any("(file times)" in line for line in lines):
+        notes.append("(file times): the run died before it recorded its time; the time between its first "
+                     "and last files.")
+    if any("(1 core)" in line for line in lines):
+        notes.append("(1 core): the training process could use one core.")
+    return ("\n".join(lines) + "\n\n" + "\n".join(notes) + "\n\n"
+            + "\n".join(f"* {line}" for line in spread(rows)))
+
+
+def report(out_dir, ceiling=None, settings=None):
+    """The table of every run scored in ``out_dir``, rebuilt from its files alone
+    (``results.md``, ``results.json``). ``ceiling``: default ``out_dir``'s ceiling.json."""
+    rows = read_rows(out_dir)
+    ceiling = ceiling or read_ceiling(out_dir)
+    table = format_table(rows, ceiling, out_dir)
+    # Taken before writing, so the state of the code is not confused with this step's output.
+    record = {"ceiling": ceiling, "runs": rows, "provenance": shared.provenance(settings)}
     with open(os.path.join(out_dir, "results.md"), "w") as handle:
         handle.write(table + "\n")
-    with open(os.path.join(out_dir, "results.json"), "w") as handle:
-        json.dump({"ceiling": ceiling, "runs": rows}, handle, indent=2)
+    shared.write_json(os.path.join(out_dir, "results.json"), record)
     return table
 
 
 def setting_name(text):
     base, *options = text.split("+")
-    if base not in SETTINGS or (options and not base.startswith("port-")) or not set(options) <= set(OPTIONS):
+    known = set(options) <= set(shared.SHORT_NAMES)
+    if base not in SETTINGS or (options and not base.startswith("port-")) or not known:
         raise argparse.ArgumentTypeError(f"unknown setting {text!r}: one of {', '.join(SETTINGS)}, "
-                                         f"port ones optionally with +{'/+'.join(sorted(OPTIONS))}")
+                                         f"port ones optionally with +{'/+'.join(sorted(shared.SHORT_NAMES))}")
     return text
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--wgan-minutes", type=float, default=30.0)
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), type=setting_name,
                         help=f"from {', '.join(SETTINGS)}; a port setting may add speed options "
-                             f"joined by '+' from {sorted(OPTIONS)}, e.g. port-legacy+bf16 "
+                             f"joined by '+' from {sorted(shared.SHORT_NAMES)}, e.g. port-legacy+bf16 "
                              f"(default: {' '.join(SETTINGS)})")
     parser.add_argument("--out", default="docs/quality")
     parser.add_argument("--work", default="runs/quality", help="where the run folders go")
     parser.add_argument("--force", action="store_true", help="redo runs already scored in --out")
-    parser.add_argument("--report-only", action="store_true", help="only rebuild the table from --out")
-    args = parser.parse_args()
+    parser.add_argument("--report-only", action="store_true",
+                        help="only rebuild the table from the files in --out (no training, no scoring)")
+    args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    scorer = MnistScorer()
+    ceiling = read_ceiling(args.out)
+    if not args.report_only or ceiling is None:
+        scorer = MnistScorer()
+        scores = scorer.ceiling()
+        if ceiling is None or any(ceiling.get(key) != value for key, value in scores.items()):
+            ceiling = write_ceiling(args.out, scores)
     if not args.report_only:
         images = data.read_images(EMBEDDED, (28, 28, 1))
         for setting in args.settings:
@@ -462,7 +581,7 @@ def main():
                     print(f"[quality] {setting}-seed{seed}: scored already (--force redoes it)", flush=True)
                     continue
                 run_one(setting, seed, args, images, scorer)
-    print(report(args.out, scorer.ceiling()))
+    print(report(args.out, ceiling, {"arguments": vars(args)}))
 
 
 if __name__ == "__main__":

@@ -32,32 +32,37 @@ Also, per side:
   The peak is the best of a few timed 4096x4096 ``tf.matmul`` (float32, and bfloat16 for
   the bfloat16 sides).
 
-::
+Run from the repository root::
 
-    python benchmarks/throughput.py                                  # all models, default variants
-    python benchmarks/throughput.py --models gan --variants port bf16 bf16+fused jit
-    python benchmarks/throughput.py --models face --batch-size 16 --rounds 2 --block 3
+    python -m benchmarks.throughput                                  # all models, default variants
+    python -m benchmarks.throughput --models gan --variants port bf16 bf16+fused jit
+    python -m benchmarks.throughput --models face --batch-size 16 --rounds 2 --block 3
+    python -m benchmarks.throughput --models wgan face --variants port --batch-size 64 --no-memory
 
+(the last: seconds per iteration of the WGAN-GP models, the port alone). ``--json FILE``
+writes the figures with their provenance (commit, settings, packages, machine, load).
 Figures measured on a loaded machine are noisy; the ratio is the robust figure.
 """
 
-import argparse
-import json
-import os
-import resource
-import statistics
-import subprocess
-import sys
-import tempfile
-import time
+if not __package__:
+    raise SystemExit("run it from the repository root as: python -m benchmarks.throughput")
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
 
 import common  # noqa: E402,F401  (quietens TensorFlow)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks import shared  # noqa: E402
 from common import data  # noqa: E402
 from common.adversarial import build_model  # noqa: E402
 from common.callbacks import TrainingMonitor  # noqa: E402
@@ -66,8 +71,6 @@ from common.run import RunFolder  # noqa: E402
 from common.training import sample_latents  # noqa: E402
 
 DEFAULT_VARIANTS = ("legacy", "port", "fused", "bf16", "bf16+fused", "jit")
-OPTIONS = {"bf16": {"precision": "mixed_bfloat16"}, "f16": {"precision": "mixed_float16"},
-           "jit": {"jit_compile": True}, "fused": {"fused_discriminator": True}}
 # Iterations per timed block and rounds, by model (faces: one iteration is ~25x the MNIST WGAN's).
 DEFAULT_BLOCK = {"gan": 12, "wgan": 4, "face": 3}
 DEFAULT_ROUNDS = {"gan": 4, "wgan": 3, "face": 2}
@@ -94,13 +97,11 @@ def real_images(name, batch_size):
 
 
 def port_options(variant):
-    options = {"precision": "float32", "jit_compile": False, "fused_discriminator": False}
-    if variant != "port":
-        for part in variant.split("+"):
-            if part not in OPTIONS:
-                raise SystemExit(f"unknown variant {variant!r}: parts are {sorted(OPTIONS)}, or 'port', 'legacy'")
-            options.update(OPTIONS[part])
-    return options
+    """The speed options of a port variant: ``port`` (the defaults) or short names joined by '+'."""
+    try:
+        return shared.speed_options([] if variant == "port" else variant.split("+"))
+    except ValueError as error:
+        raise SystemExit(f"unknown variant {variant!r} ({error}), or 'port', 'legacy'") from None
 
 
 # --- the two sides ---------------------------------------------------------------------------
@@ -188,23 +189,12 @@ def iteration_flops(name, batch_size):
     """FLOPs of one training iteration of the original, counted by tf.profiler.
 
     The original's graph is built with the batch dimension of its placeholders fixed (the
-    vanilla GAN's are ``[None, ...]``), so every op has a static shape; each train op's
-    graph is pruned to what its ``session.run`` executes, and the profiler sums the
-    registered FLOP counts of those ops. Returns (all FLOPs, matmul + convolution FLOPs).
+    vanilla GAN's are ``[None, ...]``; ``fixed_batch``), so every op has a static shape;
+    each train op's graph is pruned to what its ``session.run`` executes, and the profiler
+    sums the registered FLOP counts of those ops. Returns (all FLOPs, matmul + convolution
+    FLOPs).
     """
-    placeholder = tf.compat.v1.placeholder
-
-    def fixed_batch(dtype, shape=None, name=None):
-        if shape is not None and len(shape) and shape[0] is None:
-            shape = [batch_size, *shape[1:]]
-        return placeholder(dtype, shape, name)
-
-    tf.compat.v1.placeholder = fixed_batch
-    try:
-        legacy = LegacyGraph.build(name, batch_size=batch_size, seed=0)
-    finally:
-        tf.compat.v1.placeholder = placeholder
-    with legacy:
+    with LegacyGraph.build(name, batch_size=batch_size, seed=0, fixed_batch=True) as legacy:
         graph_def = legacy.graph.as_graph_def()
         counts = {}
         for key, op in {"d": legacy.train_d_op, "g": legacy.train_g_op}.items():
@@ -277,9 +267,9 @@ def memory_probe(name, variant, batch_size, iterations):
 
 
 def measure_memory(name, variant, batch_size, iterations=2):
-    command = [sys.executable, os.path.abspath(__file__), "--memory-probe", name, variant,
+    command = [sys.executable, "-m", __spec__.name, "--memory-probe", name, variant,
                "--batch-size", str(batch_size), "--block", str(iterations)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=shared.ROOT)
     for line in done.stdout.splitlines()[::-1]:
         if line.startswith("{"):
             return json.loads(line)
@@ -327,9 +317,9 @@ def format_table(results, flops, peaks):
             achieved = dense * side["it_per_s"]
             peak = peaks["bfloat16" if "bf16" in variant else "float32"]
             memory = f"{side['peak_mib']:.0f}" if "peak_mib" in side else "-"
+            ratio = f"{side['ratio']:.2f}x" if "ratio" in side else "-"
             lines.append(f"| {name} | {batch} | {variant} | {side['it_per_s']:.3g} | {side['images_per_s']:.4g} | "
-                         f"{side.get('ratio', float('nan')):.2f}x | {memory} | {achieved / 1e9:.1f} | "
-                         f"{100 * achieved / peak:.0f}% |")
+                         f"{ratio} | {memory} | {achieved / 1e9:.1f} | {100 * achieved / peak:.0f}% |")
     return "\n".join(lines)
 
 
@@ -337,7 +327,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["gan", "wgan", "face"], choices=["gan", "wgan", "face"])
     parser.add_argument("--variants", nargs="+", default=None,
-                        help=f"legacy, port, or port options joined by '+' from {sorted(OPTIONS)} "
+                        help=f"legacy, port, or port options joined by '+' from {sorted(shared.SHORT_NAMES)} "
                              f"(default: {' '.join(DEFAULT_VARIANTS)}; without jit for the faces "
                              f"on a CPU, where XLA is several times slower)")
     parser.add_argument("--batch-size", type=int, default=None,
@@ -345,21 +335,22 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per side")
     parser.add_argument("--block", type=int, default=None, help="iterations per timed block (at least 2)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
-    parser.add_argument("--json", default=None, help="also write the results to this file")
+    parser.add_argument("--json", default=None,
+                        help="also write the results, with their provenance, to this file")
     parser.add_argument("--memory-probe", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.memory_probe:
         name, variant = args.memory_probe
         print(json.dumps(memory_probe(name, variant, args.batch_size, args.block or 2)))
-        return
+        return None
+    started = shared.moment()
+    print(shared.summary(shared.provenance(vars(args), started)))
     gpus = tf.config.list_physical_devices("GPU")
     device = ", ".join(d.name for d in gpus) if gpus else f"CPU only, {os.cpu_count()} cores"
-    print(f"device: {device}; TensorFlow {tf.__version__}, Keras {keras.__version__}; "
-          f"load average {os.getloadavg()[0]:.2f}")
     peaks = {"float32": matmul_peak(tf.float32), "bfloat16": matmul_peak(tf.bfloat16)}
     print(f"matmul peak: float32 {peaks['float32'] / 1e9:.1f} GFLOP/s, bfloat16 {peaks['bfloat16'] / 1e9:.1f} GFLOP/s")
-    results, flops = [], {}
+    results, flops, chosen = [], {}, {}
     for name in args.models:
         recipe = recipe_of(name)
         batch = args.batch_size or (recipe.default_batch_size if name != "face" or gpus else 16)
@@ -367,8 +358,11 @@ def main(argv=None):
         print(f"{name}: batch {batch}; one iteration = {flops[name][0] / 1e9:.1f} GFLOP "
               f"({flops[name][1] / 1e9:.1f} in matmuls and convolutions)")
         variants = args.variants or [v for v in DEFAULT_VARIANTS if gpus or name != "face" or v != "jit"]
-        results.append(benchmark(name, variants, batch, args.rounds or DEFAULT_ROUNDS[name],
-                                 max(args.block or DEFAULT_BLOCK[name], 2), memory=not args.no_memory))
+        chosen[name] = {"batch_size": batch, "variants": variants, "rounds": args.rounds or DEFAULT_ROUNDS[name],
+                        "block": max(args.block or DEFAULT_BLOCK[name], 2),
+                        "speed_options": {v: port_options(v) for v in variants if v != "legacy"}}
+        results.append(benchmark(name, variants, batch, chosen[name]["rounds"], chosen[name]["block"],
+                                 memory=not args.no_memory))
     # Measured again at the end; the higher of the two is the peak (load only slows a timing).
     for dtype in peaks:
         peaks[dtype] = max(peaks[dtype], matmul_peak(tf.as_dtype(dtype)))
@@ -376,9 +370,11 @@ def main(argv=None):
           f"bfloat16 {peaks['bfloat16'] / 1e9:.1f} GFLOP/s\n")
     print(format_table(results, flops, peaks))
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    record = {"device": device, "peaks": peaks, "flops": flops, "results": results}
     if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"device": device, "peaks": peaks, "flops": flops, "results": results}, handle, indent=2)
+        record = shared.write_results(args.json, record, {"arguments": vars(args), "per_model": chosen}, started)
+        print(f"written to {args.json}")
+    return record
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """The quality benchmark's bookkeeping: divergence found in the loss log, and how a run that
-diverged counts in the run-to-run spread the port is judged against."""
+diverged counts in the run-to-run spread the port is judged against; the results files, with
+their provenance, and the table rebuilt from them alone."""
 
+import json
 import os
-import sys
+import re
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
-quality = pytest.importorskip("quality")
+from benchmarks import quality, shared
 
 
 def row(setting, seed, score, distance, largest, **extra):
@@ -59,3 +60,93 @@ def test_a_diverged_legacy_run_counts_as_the_worst_end_of_its_range():
 def test_a_single_legacy_seed_gives_no_verdict():
     lines = quality.spread([row("port-legacy", 0, 2.0, 300, 0.4), row("tf1-legacy-graph", 0, 3.5, 190, 0.5)])
     assert all("no spread to compare with yet" in line for line in lines if line.startswith("port-legacy"))
+
+
+# --- the results files and the table built from them -------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FOLDERS = ("docs/quality", "docs/quality-options")
+TIMING = {"seconds": 600.0, "measured_by": "clock", "cores": 1, "load_average": [1.0, 1.0, 1.0], "commit": "c" * 40}
+SCORES = {"samples": 2000, "classifier_score": 3.0, "frechet_distance": 200.0, "class_fractions": [0.1] * 10}
+
+
+def written_row(folder, setting, seed, **scores):
+    made = quality.make_row(setting, seed, 10000, TIMING, f"{setting}-seed{seed}.png",
+                            f"{setting}-seed{seed}-progress.png", {}, {**SCORES, **scores})
+    return quality.write_row(os.path.join(folder, f"{setting}-seed{seed}.json"), made,
+                             {"arguments": {"steps": 10000}, "run": {"seed": seed}})
+
+
+def test_a_row_file_has_the_row_and_its_provenance(tmp_path):
+    written_row(str(tmp_path), "port-legacy", 0)
+    with open(tmp_path / "port-legacy-seed0.json") as handle:
+        row = json.load(handle)
+    assert row["setting"] == "port-legacy" and row["seconds"] == 600.0 and row["classifier_score"] == 3.0
+    assert row["training"] == {key: TIMING[key] for key in ("measured_by", "cores", "load_average", "commit")}
+    assert set(shared.PROVENANCE_KEYS) <= set(row["provenance"])
+    assert row["provenance"]["settings"] == {"arguments": {"steps": 10000}, "run": {"seed": 0}}
+    for end in ("started", "finished"):
+        assert row["provenance"][end]["utc"]
+
+
+def test_the_table_is_rebuilt_from_the_files_alone(tmp_path):
+    out = str(tmp_path)
+    quality.write_ceiling(out, {**SCORES, "classifier_score": 9.5})
+    written_row(out, "tf1-legacy-graph", 0, classifier_score=2.5)
+    written_row(out, "port-legacy", 1, classifier_score=3.5)
+    old = dict(setting="port-legacy", seed=0, iterations=10000, seconds=None, grid="g.png", **SCORES,
+               provenance={"commit": "f" * 40, "reconstructed": True, "note": "from the git history"})
+    (tmp_path / "port-legacy-seed0.json").write_text(json.dumps(old))
+    (tmp_path / "results.json").write_text("{not a row")  # the table's own files are not rows
+    table = quality.report(out)
+    lines = [line for line in table.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0:2] for line in lines[1:]] == [
+        ["| real held-out digits", "-"], ["| port-legacy", "0"], ["| port-legacy", "1"], ["| tf1-legacy-graph", "0"]]
+    assert lines[0].endswith("| commit |")
+    commit = shared.code_version()["commit"]
+    assert lines[2].endswith("| fffffff† |") and "| - | 3.00 |" in lines[2]
+    assert "| 10 min (1 core) | 3.50 |" in lines[3]
+    if commit:
+        assert lines[3].split(" | ")[-1].startswith(commit[:7])
+    assert "†: written before results files recorded their provenance" in table
+    with open(tmp_path / "results.md") as handle:
+        assert handle.read() == table + "\n"
+    with open(tmp_path / "results.json") as handle:
+        results = json.load(handle)
+    assert [row["seed"] for row in results["runs"]] == [0, 1, 0]
+    assert results["ceiling"]["classifier_score"] == 9.5
+    assert set(shared.PROVENANCE_KEYS) <= set(results["provenance"])
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_the_committed_rows_hold_what_the_writer_writes_and_where_they_came_from(folder):
+    outcome, scores = {"diverged_at": 1, "scored_at": None}, dict(SCORES)
+    writer_keys = set(quality.make_row("s", 0, 1, {}, "g", "p", outcome, scores)) | {"provenance"}
+    rows = quality.read_rows(os.path.join(ROOT, folder))
+    assert rows
+    for row in rows:
+        name = f"{row['setting']}-seed{row['seed']}"
+        assert set(row) <= writer_keys, (name, set(row) - writer_keys)
+        record = row["provenance"]
+        assert re.fullmatch(r"[0-9a-f]{40}", record["commit"]), name
+        if record.get("reconstructed"):
+            assert record["note"], name
+        else:
+            assert set(shared.PROVENANCE_KEYS) <= set(record), name
+    assert quality.read_ceiling(os.path.join(ROOT, folder))["provenance"]["commit"]
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_the_committed_table_is_what_the_code_makes_of_the_files(folder):
+    out = os.path.join(ROOT, folder)
+    table = quality.format_table(quality.read_rows(out), quality.read_ceiling(out), out)
+    with open(os.path.join(out, "results.md")) as handle:
+        assert handle.read() == table + "\n", f"rebuild it: python -m benchmarks.quality --report-only --out {folder}"
+
+
+def test_the_readmes_full_length_table_is_the_one_built_from_the_files():
+    out = os.path.join(ROOT, "docs", "quality")
+    table = quality.format_table(quality.read_rows(out), quality.read_ceiling(out), out)
+    rows = "\n".join(line for line in table.splitlines() if line.startswith("|"))
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        assert rows in handle.read()

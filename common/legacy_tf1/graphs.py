@@ -199,12 +199,14 @@ class GraphTensors:
     gradient_penalty: tf.Tensor | None = None
 
 
-def _build_gan(cfg: ModelConfig, batch_size: int) -> GraphTensors:
-    """GANModel.__init__: D on real, then G, then D on fake (the variable creation order)."""
-    del batch_size  # the vanilla GAN's placeholders have a free batch dimension
+def _build_gan(cfg: ModelConfig, batch_size: int | None) -> GraphTensors:
+    """GANModel.__init__: D on real, then G, then D on fake (the variable creation order).
+
+    ``batch_size`` None: the original's placeholders, with a free batch dimension.
+    """
     flat = cfg.height * cfg.width * cfg.channels
-    X = v1.placeholder(tf.float32, [None, flat], name="X")
-    Z = v1.placeholder(tf.float32, [None, cfg.z_dim], name="Z")
+    X = v1.placeholder(tf.float32, [batch_size, flat], name="X")
+    Z = v1.placeholder(tf.float32, [batch_size, cfg.z_dim], name="Z")
     phase = v1.placeholder(tf.bool, name="phase")
 
     def discriminator(inputs, reuse):
@@ -386,6 +388,7 @@ class LegacyGraph:
         beta2: float | None = None,
         seed: int | None = None,
         session_config: v1.ConfigProto | None = None,
+        fixed_batch: bool = False,
     ):
         if model not in MODEL_CONFIGS:
             raise ValueError(f"model must be one of {MODELS}, got {model!r}")
@@ -404,7 +407,10 @@ class LegacyGraph:
             # from build to build (op seeds derive from it and the op creation order).
             self.graph.seed = seed
         with self.graph.as_default():
-            t = _BUILDERS[model](cfg, self.batch_size)
+            # The original's vanilla GAN fed any batch size (the WGANs' placeholders have
+            # theirs); ``fixed_batch`` gives every op a static shape, as tf.profiler needs.
+            free_batch = model == "gan" and not fixed_batch
+            t = _BUILDERS[model](cfg, None if free_batch else self.batch_size)
             self.tensors = t
 
             # What train() added: the original's name filters over the trainable
