@@ -89,7 +89,7 @@ def test_sigterm_writes_a_checkpoint_exits_143_and_the_same_command_resumes(tmp_
     saved = steps_in_checkpoints(out)
     assert len(saved) == 1 and saved[0] >= 30 + 11
     again = start(out, "--resume")
-    assert f"resuming from {os.path.join(out, 'checkpoints', f'ckpt-{saved[0]}')}" in wait_for(again, "iteration")
+    assert f"resuming from {os.path.join(out, 'checkpoints', f'ckpt-{saved[0]}')}" in wait_for(again, "resuming from")
     again.kill()
     again.wait()
 
