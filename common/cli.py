@@ -87,6 +87,16 @@ def non_negative_float(text):
     return value
 
 
+def decay_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a decay strictly between 0 and 1 (such as 0.999), got {text}")
+    return value
+
+
 def steps_int(text):
     from common.run import MAX_STEPS
 
@@ -143,6 +153,13 @@ def _add_train_arguments(parser, family):
     parser.add_argument("--max-minutes", type=positive_float, default=None,
                         help="stop cleanly, with a checkpoint, once M minutes of training have "
                              "passed (default: no limit); --resume goes on from there")
+    parser.add_argument("--ema-decay", type=decay_float, default=None,
+                        help="also keep an exponential moving average of the generator's weights "
+                             "(batch-norm statistics included), ema = D * ema + (1 - D) * w after "
+                             "every generator update, e.g. 0.999; checkpointed with the run, and used "
+                             "by generate, export and evaluate (--no-ema there for the raw weights). "
+                             "Default: none, the original's training exactly. In legacy fidelity "
+                             "the averaged generator normalises by batch statistics as the raw one does")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its newest checkpoint (same model, data "
                              "order, optimiser state and step counter), or start it if it has none "
@@ -170,7 +187,10 @@ def _add_train_arguments(parser, family):
     if family.evaluator is not None:
         parser.add_argument("--eval-every", type=non_negative_int, default=0,
                             help="every N iterations, score 1000 samples (classifier score, Frechet "
-                                 "distance) and log them to TensorBoard under eval/ (default 0: never)")
+                                 "distance; of the averaged generator with --ema-decay) and log them "
+                                 "to TensorBoard under eval/ (default 0: never); the checkpoint with "
+                                 "the lowest Frechet distance so far is kept in RUN_DIR/best/, which "
+                                 "generate, export and evaluate then use by default")
     if family.add_data_arguments:
         family.add_data_arguments(parser)
 
@@ -209,7 +229,7 @@ def _new_config(args, family):
         learning_rate=args.learning_rate or recipe.default_learning_rate,
         data=absolute_data_path(args.data), steps=args.steps or recipe.default_steps,
         precision=args.precision or "float32", jit_compile=bool(args.jit_compile),
-        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy)
+        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy, ema_decay=args.ema_decay)
 
 
 def _check_resume_settings(run, args):
@@ -269,7 +289,8 @@ def _train_in(out, args, family, strategy):
             from common.evaluation import EvaluationMonitor
 
             callbacks.append(EvaluationMonitor(family.evaluator(print_fn=print), run.logs_dir, args.eval_every,
-                                               seed=run.config.seed, batch_size=run.config.batch_size))
+                                               seed=run.config.seed, batch_size=run.config.batch_size,
+                                               run=run))
         training.train(run, family.recipes, images, steps, resume=resuming,
                        checkpoint_every=args.checkpoint_every, checkpoint_minutes=args.checkpoint_minutes,
                        max_minutes=args.max_minutes, callbacks=callbacks, strategy=strategy)
@@ -292,7 +313,7 @@ def _remove_new_run(out, existed):
     if not existed:
         shutil.rmtree(out, ignore_errors=True)
         return
-    for name in ("config.json", "samples", "logs", "checkpoints"):
+    for name in ("config.json", "samples", "logs", "checkpoints", "best"):
         path = os.path.join(out, name)
         shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else (
             os.remove(path) if os.path.exists(path) else None)
@@ -305,38 +326,55 @@ register(Command("train", "train a model (the original's train())", _add_train_a
 
 
 def checkpoint_choice(text):
-    """``--checkpoint``: ``latest`` or an iteration number."""
-    if text == "latest":
+    """``--checkpoint``: ``best``, ``latest``, ``auto`` or an iteration number."""
+    from common.run import CHECKPOINT_CHOICES
+
+    if text in CHECKPOINT_CHOICES:
         return text
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'latest' or an iteration number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected best, latest or an iteration number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an iteration of at least 0, got {value}")
     return value
 
 
-def add_checkpoint_argument(parser):
-    parser.add_argument("--checkpoint", type=checkpoint_choice, default="latest",
-                        help="which checkpoint of the run: latest (default: the newest that loads) "
-                             "or an iteration number N (ls RUN_DIR/checkpoints: ckpt-STEP, STEP "
-                             "counting the vanilla GAN's 30 warm-up steps)")
+def add_checkpoint_argument(parser, default="latest"):
+    """``--checkpoint``; ``default="auto"``: the best checkpoint where the run keeps one."""
+    first = ("best (the lowest Frechet distance, kept by train --eval-every), latest (the newest "
+             "that loads)")
+    if default == "auto":
+        first += "; default: best where the run keeps one, else latest"
+    else:
+        first += f"; default: {default}"
+    parser.add_argument("--checkpoint", type=checkpoint_choice, default=default,
+                        help=f"which checkpoint of the run: {first}; or an iteration number N (ls "
+                             f"RUN_DIR/checkpoints: ckpt-STEP, STEP counting the vanilla GAN's 30 "
+                             f"warm-up steps)")
 
 
-def load_run_model(path, family, which="latest"):
-    """``(run, model)``: a run folder's model at the chosen checkpoint, skipped files reported."""
+def add_ema_argument(parser):
+    parser.add_argument("--no-ema", action="store_true",
+                        help="use the generator's own weights even where the run keeps an averaged "
+                             "generator (train --ema-decay), which is used by default")
+
+
+def load_run_model(path, family, which="auto", averaged=True):
+    """``(run, model)``: a run folder's model at the chosen checkpoint (the averaged generator
+    where the run keeps one and ``averaged``); choices and skipped files are reported."""
     from common.run import RunFolder
 
     run = RunFolder.open(path, family.recipes)
-    model = run.load_model(family.recipes, which=which,
+    model = run.load_model(family.recipes, which=which, averaged=averaged,
                            print_fn=lambda message: print(f"{family.prog}: {message}", file=sys.stderr))
     return run, model
 
 
 def _add_generate_arguments(parser, family):
     parser.add_argument("--run", required=True, help="a run folder written by train")
-    add_checkpoint_argument(parser)
+    add_checkpoint_argument(parser, default="auto")
+    add_ema_argument(parser)
     parser.add_argument("-n", type=positive_int, default=None,
                         help="how many images (default 64, or as many as --z holds)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the latent vectors (default 0)")
@@ -424,7 +462,7 @@ def _run_generate(args, family):
     suffix = os.path.splitext(args.out)[1].lower()
     require(suffix in (".png", ".npz", ".jpg", ".bmp"),
             f"--out {args.out}: expected a .png (grid) or .npz (arrays) path")
-    _, model = load_run_model(args.run, family, args.checkpoint)
+    _, model = load_run_model(args.run, family, args.checkpoint, averaged=not args.no_ema)
     z_dim = model.recipe.z_dim
     if args.z:
         z = load_latents(args.z, z_dim)
