@@ -130,6 +130,20 @@ def check_fidelity(fidelity):
     return fidelity
 
 
+def check_ema_decay(decay):
+    if decay is None:
+        return None
+    decay = float(decay)
+    if not 0.0 < decay < 1.0:
+        raise ValueError(f"ema_decay must lie strictly between 0 and 1, got {decay}")
+    return decay
+
+
+def require_averages(model):
+    if not model.ema_variables:
+        raise ValueError(f"model {model.name!r} keeps no averaged generator (built without ema_decay)")
+
+
 def check_precision(precision):
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
@@ -201,10 +215,14 @@ class AdversarialModel(keras.Model):
 
     ``run_config`` is the run folder's configuration, carried along so that a model saved
     in the ``.keras`` format can become a run folder again (see ``common.export``).
+
+    ``ema_decay``: keep an exponential moving average of every generator variable
+    (:attr:`ema_variables`, see :meth:`update_average`); None (the default) keeps none and
+    leaves the step exactly as it was.
     """
 
     def __init__(self, recipe: Recipe, fidelity="legacy", seed=0, run_config=None, precision="float32",
-                 fused_discriminator=False, **kwargs):
+                 fused_discriminator=False, ema_decay=None, **kwargs):
         super().__init__(name=kwargs.pop("name", recipe.name), **kwargs)
         self.recipe = recipe
         self.fidelity = check_fidelity(fidelity)
@@ -230,6 +248,8 @@ class AdversarialModel(keras.Model):
         # (a batch of images, where ``call`` takes latent vectors).
         self.built = True
         self._passes = threading.local()  # see GeneratorPass
+        self.ema_decay = check_ema_decay(ema_decay)
+        self.ema_variables = self._make_averages() if self.ema_decay is not None else []
 
     # --- configuration ---------------------------------------------------------------
 
@@ -256,6 +276,8 @@ class AdversarialModel(keras.Model):
             config["precision"] = self.precision
         if self.fused_discriminator:
             config["fused_discriminator"] = True
+        if self.ema_decay is not None:
+            config["ema_decay"] = self.ema_decay
         return config
 
     @classmethod
@@ -414,6 +436,8 @@ class AdversarialModel(keras.Model):
             objective = self._objective(loss, self.g_optimizer)
         variables = self.generator_variables
         self.g_optimizer.apply_gradients(zip(generator_pass.tape.gradient(objective, variables), variables))
+        if self.ema_variables:
+            self.update_average()
         return loss
 
     @property
@@ -489,6 +513,54 @@ class AdversarialModel(keras.Model):
     def call(self, z, training=False):
         return tf.cast(self.generator(z, training=training), tf.float32)
 
+    # --- the averaged generator (train --ema-decay) -------------------------------------
+
+    def _make_averages(self):
+        """One float32 average per generator variable, batch-norm statistics included,
+        starting at the generator's own initial values.
+
+        Non-trainable, and ``only_first_replica``: under ``tf.distribute`` every replica
+        computes the same average from the same (mirrored) weights, so the first one's is
+        written to all.
+        """
+        averages = []
+        for index, variable in enumerate(self.generator.variables):
+            average = self.add_weight(shape=variable.shape, dtype=variable.dtype, initializer="zeros",
+                                      trainable=False, name=f"ema_{index}", aggregation="only_first_replica")
+            average.assign(variable)
+            averages.append(average)
+        return averages
+
+    def update_average(self):
+        """``ema = decay * ema + (1 - decay) * w`` for every generator variable.
+
+        Called after each generator update (so not during the vanilla GAN's warm-up). In
+        legacy fidelity batch norm's offsets and moving statistics never change (quirks Q1,
+        Q2), so their averages stay equal to them, and the averaged generator normalises by
+        batch statistics as the raw one does: only the trained weights are averaged.
+        """
+        decay = self.ema_decay
+        for average, variable in zip(self.ema_variables, self.generator.variables):
+            average.assign(decay * average + (1.0 - decay) * variable)
+
+    def use_averaged_weights(self):
+        """Put the averages into the generator for good (generate, export, evaluate)."""
+        require_averages(self)
+        for variable, average in zip(self.generator.variables, self.ema_variables):
+            variable.assign(average)
+
+    @contextlib.contextmanager
+    def averaged_generator(self):
+        """Inside the block the generator holds the averages; after it, its own weights again."""
+        require_averages(self)
+        own = [variable.numpy() for variable in self.generator.variables]
+        self.use_averaged_weights()
+        try:
+            yield self.generator
+        finally:
+            for variable, value in zip(self.generator.variables, own):
+                variable.assign(value)
+
 
 @keras.saving.register_keras_serializable(package="gan_port")
 class TF1Adam(keras.optimizers.Adam):
@@ -539,17 +611,18 @@ def _loss_scaled(optimizer):
 
 
 def build_model(recipe: Recipe, fidelity="legacy", seed=0, learning_rate=None, precision="float32",
-                jit_compile="auto", fused_discriminator=False, **changes):
+                jit_compile="auto", fused_discriminator=False, ema_decay=None, **changes):
     """A compiled :class:`AdversarialModel` with the original's optimisers.
 
     ``changes`` replace recipe fields (``z_dim``, ``beta1``), as the original's
     constructor and ``train`` arguments allowed. ``precision``, ``jit_compile`` and
     ``fused_discriminator`` are the speed options of issue 8 (defaults: the original's
     float32 math, and Keras' "auto" XLA choice, which is off on machines without a GPU).
+    ``ema_decay``: keep an averaged generator (see :class:`AdversarialModel`).
     """
     recipe = dataclasses.replace(recipe, **changes) if changes else recipe
     model = AdversarialModel(recipe, fidelity=fidelity, seed=seed, precision=precision,
-                             fused_discriminator=fused_discriminator)
+                             fused_discriminator=fused_discriminator, ema_decay=ema_decay)
     lr = recipe.default_learning_rate if learning_rate is None else learning_rate
     model.compile(d_optimizer=adam(lr, recipe.beta1, recipe.beta2),
                   g_optimizer=adam(lr, recipe.beta1, recipe.beta2), jit_compile=jit_compile)

@@ -87,6 +87,16 @@ def non_negative_float(text):
     return value
 
 
+def decay_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a decay strictly between 0 and 1 (such as 0.999), got {text}")
+    return value
+
+
 def steps_int(text):
     from common.run import MAX_STEPS
 
@@ -138,6 +148,13 @@ def _add_train_arguments(parser, family):
     parser.add_argument("--max-minutes", type=positive_float, default=None,
                         help="stop cleanly, with a checkpoint, once M minutes of training have "
                              "passed (default: no limit); --resume goes on from there")
+    parser.add_argument("--ema-decay", type=decay_float, default=None,
+                        help="also keep an exponential moving average of the generator's weights "
+                             "(batch-norm statistics included), ema = D * ema + (1 - D) * w after "
+                             "every generator update, e.g. 0.999; checkpointed with the run, and used "
+                             "by generate, export and evaluate (--no-ema there for the raw weights). "
+                             "Default: none, the original's training exactly. In legacy fidelity "
+                             "the averaged generator normalises by batch statistics as the raw one does")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its newest checkpoint (same model, data "
                              "order, optimiser state and step counter), or start it if it has none "
@@ -165,7 +182,10 @@ def _add_train_arguments(parser, family):
     if family.evaluator is not None:
         parser.add_argument("--eval-every", type=non_negative_int, default=0,
                             help="every N iterations, score 1000 samples (classifier score, Frechet "
-                                 "distance) and log them to TensorBoard under eval/ (default 0: never)")
+                                 "distance; of the averaged generator with --ema-decay) and log them "
+                                 "to TensorBoard under eval/ (default 0: never); the checkpoint with "
+                                 "the lowest Frechet distance so far is kept in RUN_DIR/best/, which "
+                                 "generate, export and evaluate then use by default")
     if family.add_data_arguments:
         family.add_data_arguments(parser)
 
@@ -204,7 +224,7 @@ def _new_config(args, family):
         learning_rate=args.learning_rate or recipe.default_learning_rate,
         data=absolute_data_path(args.data), steps=args.steps or recipe.default_steps,
         precision=args.precision or "float32", jit_compile=bool(args.jit_compile),
-        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy)
+        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy, ema_decay=args.ema_decay)
 
 
 def _check_resume_settings(run, args):
@@ -281,7 +301,8 @@ def _train_locked(out, existed, args, family, strategy):
             from common.evaluation import EvaluationMonitor
 
             callbacks.append(EvaluationMonitor(family.evaluator(print_fn=print), run.logs_dir, args.eval_every,
-                                               seed=run.config.seed, batch_size=run.config.batch_size))
+                                               seed=run.config.seed, batch_size=run.config.batch_size,
+                                               run=run))
         training.train(run, family.recipes, images, steps, resume=resuming,
                        checkpoint_every=args.checkpoint_every, checkpoint_minutes=args.checkpoint_minutes,
                        max_minutes=args.max_minutes, callbacks=callbacks, strategy=strategy)
@@ -304,7 +325,7 @@ def _remove_new_run(out, existed):
     if not existed:
         shutil.rmtree(out, ignore_errors=True)
         return
-    for name in ("config.json", "samples", "logs", "checkpoints", ".lock"):
+    for name in ("config.json", "samples", "logs", "checkpoints", "best", ".lock"):
         path = os.path.join(out, name)
         shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else (
             os.remove(path) if os.path.exists(path) else None)
@@ -317,43 +338,94 @@ register(Command("train", "train a model (the original's train())", _add_train_a
 
 
 def checkpoint_choice(text):
-    """``--checkpoint``: ``latest`` or an iteration number."""
-    if text == "latest":
+    """``--checkpoint``: ``best``, ``latest``, ``auto`` or an iteration number."""
+    from common.run import CHECKPOINT_CHOICES
+
+    if text in CHECKPOINT_CHOICES:
         return text
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'latest' or an iteration number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected best, latest or an iteration number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an iteration of at least 0, got {value}")
     return value
 
 
-def add_checkpoint_argument(parser):
-    parser.add_argument("--checkpoint", type=checkpoint_choice, default="latest",
-                        help="which checkpoint of the run: latest (default: the newest that loads) "
-                             "or an iteration number N (ls RUN_DIR/checkpoints: ckpt-STEP, STEP "
-                             "counting the vanilla GAN's 30 warm-up steps)")
+def add_checkpoint_argument(parser, default="latest"):
+    """``--checkpoint``; ``default="auto"``: the best checkpoint where the run keeps one."""
+    first = ("best (the lowest Frechet distance, kept by train --eval-every), latest (the newest "
+             "that loads)")
+    if default == "auto":
+        first += "; default: best where the run keeps one, else latest"
+    else:
+        first += f"; default: {default}"
+    parser.add_argument("--checkpoint", type=checkpoint_choice, default=default,
+                        help=f"which checkpoint of the run: {first}; or an iteration number N (ls "
+                             f"RUN_DIR/checkpoints: ckpt-STEP, STEP counting the vanilla GAN's 30 "
+                             f"warm-up steps)")
 
 
-def load_run_model(path, family, which="latest"):
-    """``(run, model)``: a run folder's model at the chosen checkpoint, skipped files reported."""
+def add_ema_argument(parser):
+    parser.add_argument("--no-ema", action="store_true",
+                        help="use the generator's own weights even where the run keeps an averaged "
+                             "generator (train --ema-decay), which is used by default")
+
+
+def load_run_model(path, family, which="auto", averaged=True):
+    """``(run, model)``: a run folder's model at the chosen checkpoint (the averaged generator
+    where the run keeps one and ``averaged``); choices and skipped files are reported."""
     from common.run import RunFolder
 
     run = RunFolder.open(path, family.recipes)
-    model = run.load_model(family.recipes, which=which,
+    model = run.load_model(family.recipes, which=which, averaged=averaged,
                            print_fn=lambda message: print(f"{family.prog}: {message}", file=sys.stderr))
     return run, model
 
 
+def interpolation_count(text):
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected at least 2 images per row (the two ends), got {value}")
+    return value
+
+
+# Below this, redrawing every component beyond PSI standard deviations takes more than
+# 100 draws per component kept (and z is within 0.01 of 0 anyway).
+MIN_TRUNCATION = 0.01
+
+
+def truncation_float(text):
+    value = positive_float(text)
+    if value < MIN_TRUNCATION:
+        raise argparse.ArgumentTypeError(f"expected a number of standard deviations of at least "
+                                         f"{MIN_TRUNCATION}, got {text}")
+    return value
+
+
 def _add_generate_arguments(parser, family):
     parser.add_argument("--run", required=True, help="a run folder written by train")
-    add_checkpoint_argument(parser)
+    add_checkpoint_argument(parser, default="auto")
+    add_ema_argument(parser)
     parser.add_argument("-n", type=positive_int, default=None,
-                        help="how many images (default 64, or as many as --z holds)")
+                        help="how many images (default 64, or as many as --z holds); with "
+                             "--interpolate: how many rows (default 8, or half as many as --z holds)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the latent vectors (default 0)")
     parser.add_argument("--z", default=None,
-                        help="a .npy file of latent vectors [N, z_dim] to use instead of sampling")
+                        help="a .npy file of latent vectors [N, z_dim] to use instead of sampling; "
+                             "with --interpolate, the ends of each row in pairs: rows 0-1, 2-3, ...")
+    parser.add_argument("--interpolate", type=interpolation_count, default=None, metavar="K",
+                        help="rows of K images each along a spherical interpolation (slerp) between "
+                             "two latent vectors, the first and last images being those of the two "
+                             "vectors themselves; a .gif --out shows the rows moving along it. With "
+                             "batch statistics (legacy vanilla GAN) every image of the grid is "
+                             "normalised with all the others, so an end image differs from generate "
+                             "--z of its vector alone: pass --batch-statistics no to compare them")
+    parser.add_argument("--truncation", type=truncation_float, default=None, metavar="PSI",
+                        help="the truncation trick: every component of z beyond PSI standard "
+                             f"deviations is redrawn (from the same seeded stream) until it lies "
+                             f"within; smaller PSI: less variety, more typical images. At least "
+                             f"{MIN_TRUNCATION}; default: none. Not with --z")
     parser.add_argument("--batch-statistics", choices=("auto", "yes", "no"), default="auto",
                         help="normalise batch norm by the statistics of the whole z batch (yes), or "
                              "by the moving statistics (no); auto: yes in legacy fidelity, as the "
@@ -366,7 +438,43 @@ def _add_generate_arguments(parser, family):
                                  "interpolation (the original's imresize step)")
     parser.add_argument("--out", required=True,
                         help="a .png path writes a grid; a .npz path writes 'images' (uint8 "
-                             "[N, H, W, C]) and 'raw' (float32 generator outputs)")
+                             "[N, H, W, C]), 'raw' (float32 generator outputs) and 'z'; with "
+                             "--interpolate a .gif path writes an animation along the rows")
+
+
+def sample_truncated_latents(count, z_dim, seed, psi):
+    """z ~ N(0, 1) [count, z_dim] with every component beyond ``psi`` redrawn until within.
+
+    The first draw is :func:`common.training.sample_latents`'s; the redraws continue the
+    same seeded generator, so a seed always gives the same vectors.
+    """
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((count, z_dim)).astype(np.float32)
+    outside = np.abs(z) > psi
+    while outside.any():
+        z[outside] = rng.standard_normal(int(outside.sum())).astype(np.float32)
+        outside = np.abs(z) > psi
+    return z
+
+
+def slerp(start, end, steps):
+    """``steps`` points along the great circle from ``start`` to ``end`` (rows of vectors),
+    [rows, steps, z_dim]; the first and last are ``start`` and ``end`` exactly.
+
+    Where the two are (anti)parallel the arc is undefined and the points lie on the line.
+    """
+    a, b = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    cosine = np.sum(a * b, axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-30)
+    omega = np.arccos(np.clip(cosine, -1.0, 1.0))[:, None, None]
+    sine = np.sin(omega)
+    arc = np.abs(sine) > 1e-6
+    safe = np.where(arc, sine, 1.0)
+    along = np.where(arc, (np.sin((1 - t) * omega) * a[:, None] + np.sin(t * omega) * b[:, None]) / safe,
+                     (1 - t) * a[:, None] + t * b[:, None])
+    path = along.astype(np.float32)
+    path[:, 0], path[:, -1] = start, end
+    return path
 
 
 def load_latents(path, z_dim):
@@ -429,29 +537,59 @@ def generate_outputs(model, z, batch_statistics, prog):
     return np.asarray(model.generator_outputs(z, batch_statistics))
 
 
-def _run_generate(args, family):
-    from common import images as image_io
+def _generation_latents(args, z_dim):
+    """``(z, rows, cols)``: the vectors to generate, and the grid they form (None: square-ish)."""
     from common.training import sample_latents
 
-    suffix = os.path.splitext(args.out)[1].lower()
-    require(suffix in (".png", ".npz", ".jpg", ".bmp"),
-            f"--out {args.out}: expected a .png (grid) or .npz (arrays) path")
-    _, model = load_run_model(args.run, family, args.checkpoint)
-    z_dim = model.recipe.z_dim
+    if args.interpolate is None:
+        if args.z:
+            z = load_latents(args.z, z_dim)
+            require(args.n is None or args.n == len(z),
+                    f"-n {args.n} contradicts --z {args.z}, which holds {len(z)} vectors; drop -n")
+        elif args.truncation:
+            z = sample_truncated_latents(args.n or 64, z_dim, args.seed, args.truncation)
+        else:
+            z = sample_latents(args.n or 64, z_dim, args.seed)
+        return z, None, None
     if args.z:
-        z = load_latents(args.z, z_dim)
-        require(args.n is None or args.n == len(z),
-                f"-n {args.n} contradicts --z {args.z}, which holds {len(z)} vectors; drop -n")
+        ends = load_latents(args.z, z_dim)
+        require(len(ends) % 2 == 0, f"--z {args.z} holds {len(ends)} vectors; --interpolate takes them "
+                                    f"in pairs (the two ends of each row), so give an even number")
+        require(args.n is None or 2 * args.n == len(ends),
+                f"-n {args.n} rows contradicts --z {args.z}, which holds {len(ends)} vectors "
+                f"({len(ends) // 2} pairs); drop -n")
     else:
-        z = sample_latents(args.n or 64, z_dim, args.seed)
+        count = 2 * (args.n or 8)
+        ends = (sample_truncated_latents(count, z_dim, args.seed, args.truncation) if args.truncation
+                else sample_latents(count, z_dim, args.seed))
+    path = slerp(ends[0::2], ends[1::2], args.interpolate)
+    return path.reshape(-1, z_dim), len(path), args.interpolate
+
+
+def _run_generate(args, family):
+    from common import images as image_io
+
+    suffix = os.path.splitext(args.out)[1].lower()
+    pictures_suffixes = (".png", ".jpg", ".bmp") + ((".gif",) if args.interpolate else ())
+    require(suffix in pictures_suffixes + (".npz",),
+            f"--out {args.out}: expected a .png (grid) or .npz (arrays) path"
+            + ("; a .gif animates an interpolation (--interpolate K)" if suffix == ".gif" else ""))
+    require(not (args.z and args.truncation),
+            "--truncation redraws the sampled vectors; the vectors of --z are used as given: drop one")
+    _, model = load_run_model(args.run, family, args.checkpoint, averaged=not args.no_ema)
+    z_dim = model.recipe.z_dim
+    z, rows, cols = _generation_latents(args, z_dim)
     # Every check on the output before the generator runs.
     shape = model.recipe.image_shape
     if getattr(args, "scale_factor", None):
         shape = image_io.check_scale_factor(shape, args.scale_factor)
     require(not os.path.isdir(args.out), f"--out {args.out}: is an existing folder; give a file path")
-    if suffix != ".npz":
+    if suffix == ".gif":
         image_io.check_image_path(args.out)
-        image_io.check_grid_size(len(z), shape)
+        image_io.check_grid_size(rows, shape)
+    elif suffix != ".npz":
+        image_io.check_image_path(args.out)
+        image_io.check_grid_size(len(z), shape, rows, cols)
     output_bytes = len(z) * (5 * int(np.prod(model.recipe.image_shape)) + int(np.prod(shape)))
     available = available_memory_bytes()
     require(available is None or output_bytes < 0.8 * available,
@@ -471,9 +609,14 @@ def _run_generate(args, family):
                 handle, images=pictures, raw=raw.astype(np.float32), z=z), mode="wb")
         except OSError as exc:
             raise UserError(f"--out {args.out}: cannot write ({exc.strerror or exc}); choose another path") from None
+    elif suffix == ".gif":
+        # Frame k: the k-th image of every row; forward along the rows, then back.
+        frames = [image_io.make_grid(pictures[k::cols]) for k in range(cols)]
+        image_io.save_animation(frames + frames[-2:0:-1], args.out)
     else:
-        image_io.save_image(image_io.make_grid(pictures), args.out)
-    print(f"{family.prog}: wrote {len(pictures)} images to {args.out}")
+        image_io.save_image(image_io.make_grid(pictures, rows, cols), args.out)
+    what = f"{rows} rows of {cols} interpolated images" if rows else f"{len(pictures)} images"
+    print(f"{family.prog}: wrote {what} to {args.out}")
     return 0
 
 

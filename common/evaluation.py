@@ -21,8 +21,8 @@ from common.errors import UserError, require
 from common.training import sample_latents
 
 
-def generate_from_run(path, family, count, seed, which="latest"):
-    run, model = cli.load_run_model(path, family, which)
+def generate_from_run(path, family, count, seed, which="auto", averaged=True):
+    run, model = cli.load_run_model(path, family, which, averaged=averaged)
     return generate_images(model, count, seed, run.config.batch_size)
 
 
@@ -71,19 +71,34 @@ def images_from_file(path):
 
 
 class EvaluationMonitor(keras.callbacks.Callback):
-    """Every ``every`` iterations, score ``count`` samples and log them to TensorBoard."""
+    """Every ``every`` iterations, score ``count`` samples and log them to TensorBoard.
 
-    def __init__(self, scorer, writer_dir, every, count=1000, seed=0, batch_size=128):
+    The samples come from the averaged generator where the model keeps one (what generate
+    uses). With ``run`` (a :class:`~common.run.RunFolder`), a score with the lowest Frechet
+    distance so far makes the model the run's best checkpoint (``RunFolder.offer_best``).
+    """
+
+    def __init__(self, scorer, writer_dir, every, count=1000, seed=0, batch_size=128, run=None):
         super().__init__()
         self.scorer, self.every, self.count, self.seed = scorer, every, count, seed
         self.batch_size = batch_size
+        self.run = run
         self.writer = tf.summary.create_file_writer(writer_dir)
+
+    def samples(self):
+        model = self.model
+        if not model.ema_variables:
+            return generate_images(model, self.count, self.seed, self.batch_size)
+        with model.averaged_generator():
+            return generate_images(model, self.count, self.seed, self.batch_size)
 
     def on_train_batch_end(self, batch, logs=None):
         done = self.model.iteration
         if done <= 0 or done % self.every:
             return
-        result = self.scorer.score(generate_images(self.model, self.count, self.seed, self.batch_size))
+        result = self.scorer.score(self.samples())
+        if self.run is not None:
+            self.run.offer_best(self.model, result)
         with self.writer.as_default(step=done - 1):
             tf.summary.scalar("eval/classifier_score", result["classifier_score"])
             tf.summary.scalar("eval/frechet_distance", result["frechet_distance"])
@@ -100,7 +115,8 @@ def _add_arguments(parser, family):
                         help="how many images to generate and score (default 2000, the size of "
                              "the held-out real set)")
     parser.add_argument("--seed", type=cli.seed_int, default=0, help="seed of the latent vectors")
-    cli.add_checkpoint_argument(parser)
+    cli.add_checkpoint_argument(parser, default="auto")
+    cli.add_ema_argument(parser)
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
 
 
@@ -108,7 +124,8 @@ def _run(args, family):
     require(family.evaluator is not None, f"{family.prog} has no evaluate yet: the metrics need a "
                                           f"classifier of the data's domain, which only genmnist has")
     if args.run:
-        images, source = generate_from_run(args.run, family, args.n, args.seed, args.checkpoint), args.run
+        images = generate_from_run(args.run, family, args.n, args.seed, args.checkpoint, averaged=not args.no_ema)
+        source = args.run
     elif args.saved_model:
         images, source = generate_from_saved_model(args.saved_model, args.n, args.seed), args.saved_model
     else:

@@ -59,7 +59,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common.cli import Command, add_checkpoint_argument, positive_int, register, seed_int
+from common.cli import Command, add_checkpoint_argument, add_ema_argument, positive_int, register, seed_int
 from common.errors import UserError, require
 
 BATCH_STATS_MODES = ("population", "batch")
@@ -375,7 +375,7 @@ def import_keras(path, run_dir, recipes, data=None):
               "batch_size": recipe.default_batch_size, "learning_rate": lr, "data": None,
               "steps": recipe.default_steps}
     kept = {key: value for key, value in model.run_config.items()
-            if key not in ("version", "steps_done", "global_step", "logs_dir")}
+            if key not in ("version", "steps_done", "global_step", "logs_dir", "best")}
     config.update(kept)
     if data is not None:
         config["data"] = data
@@ -404,14 +404,17 @@ def generator_channel_order(config):
 
 def _add_export_arguments(parser, family):
     parser.add_argument("--run", required=True, help="a run folder written by train")
-    add_checkpoint_argument(parser)
+    add_checkpoint_argument(parser, default="auto")
+    add_ema_argument(parser)
     parser.add_argument("--out", required=True,
                         help="SavedModel: the model folder (the export goes to OUT/1/, the layout "
                              "TensorFlow Serving reads); --format keras: a FILE.keras")
     parser.add_argument("--format", choices=("saved_model", "keras"), default="saved_model",
                         help="saved_model (default): the generator for TensorFlow Serving or plain "
-                             "TensorFlow; keras: the whole GAN with its optimiser state, to move a "
-                             "run and resume it (see import-keras)")
+                             "TensorFlow; keras: the whole GAN with its optimiser state (and its "
+                             "averaged generator, if any, beside the raw one), to move a run and "
+                             "resume it (see import-keras); it takes the latest checkpoint unless "
+                             "--checkpoint says otherwise")
     versions = parser.add_mutually_exclusive_group()
     versions.add_argument("--version", type=positive_int, default=1,
                           help="the version folder number under --out (default 1)")
@@ -450,13 +453,14 @@ def _run_export(args, family):
                 "--legacy-batch-stats and --reestimate-statistics apply to SavedModel exports; "
                 "a .keras file keeps the model as trained")
         require(args.out.endswith(".keras"), f"--out {args.out}: with --format keras, give a FILE.keras")
-        model = run.load_model(family.recipes, expect_partial=False, which=args.checkpoint, print_fn=note)
+        which = "latest" if args.checkpoint == "auto" else args.checkpoint  # moving a run: its newest state
+        model = run.load_model(family.recipes, expect_partial=False, which=which, print_fn=note)
         save_keras(model, args.out, run_config=run.config.to_dict())
         print(f"{family.prog}: wrote the whole GAN (step {int(model.step_counter.numpy())}, optimiser "
               f"state included) to {args.out}; continue it elsewhere with: {family.prog} "
               f"import-keras --file {args.out} --out RUN_DIR, then train --resume --out RUN_DIR")
         return 0
-    model = run.load_model(family.recipes, which=args.checkpoint, print_fn=note)
+    model = run.load_model(family.recipes, which=args.checkpoint, print_fn=note, averaged=not args.no_ema)
     batch_stats = "batch" if args.legacy_batch_stats else "population"
     version = None if args.no_version_folder else args.version
     channel_order, why = generator_channel_order(run.config)

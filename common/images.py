@@ -197,6 +197,27 @@ def save_image(image, path):
     return path
 
 
+def save_animation(frames, path, frame_ms=120):
+    """Write uint8 ``[H, W, C]`` frames as a looping animated GIF, atomically as :func:`save_image`."""
+    path = check_image_path(path)
+    pictures = [Image.fromarray(f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f) for f in frames]
+    partial = f"{path}.partial{os.path.splitext(path)[1] or '.gif'}"
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        pictures[0].save(partial, save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)
+        os.replace(partial, path)
+    except BaseException as exc:
+        try:
+            os.remove(partial)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise UserError(f"{path}: cannot write the animation ({exc.strerror or exc}); choose a "
+                            f"writable file path") from exc
+        raise
+    return path
+
+
 def save_grid(images, path, rows=None, cols=None, scaling="clip"):
     """The ``save_images`` replacement: float images in [0, 1] to one grid picture."""
     images = np.asarray(images)

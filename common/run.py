@@ -4,22 +4,28 @@
 
     RUN_DIR/
       config.json     the run's settings (:class:`RunConfig`) and how far it has trained
-      checkpoints/    ckpt-STEP: weights, both optimisers, the step counter
+      checkpoints/    ckpt-STEP: weights, both optimisers, the step counter (and the
+                      averaged generator of a run with --ema-decay)
+      best/           ckpt-STEP: the checkpoint with the lowest Frechet distance so far
+                      (train --eval-every), outside the rotation; config.json's ``best``
+                      records its iteration and scores
       samples/        sample grids on the original's display schedule
       logs/           TensorBoard: d_loss, g_loss, sample grids
 
 Nothing here is written half: checkpoints come from ``tf.train.CheckpointManager`` (its
 index is replaced after the data files are complete) and only after every variable is
 checked finite, so a diverged run never rotates its last good checkpoints out;
-``config.json`` is replaced by an atomic rename. Reading is forgiving of what a crash or a
-full disk leaves: a checkpoint that does not load is skipped (and said so), and a lost
-index is rebuilt from the files present.
+``config.json`` is replaced by an atomic rename; a new best checkpoint is written beside
+the old one, named in ``config.json``, and only then is the old one removed. Reading is
+forgiving of what a crash or a full disk leaves: a checkpoint that does not load is
+skipped (and said so), and a lost index is rebuilt from the files present.
 """
 
 import contextlib
 import dataclasses
 import fcntl
 import json
+import math
 import os
 import re
 import shutil
@@ -39,6 +45,10 @@ STRATEGIES = ("one", "mirrored", "multiworker")
 # Far beyond any GAN run, and small enough that every stateless draw's step number fits int64.
 MAX_STEPS = 10 ** 9
 KEEP_CHECKPOINTS = 3
+BEST = "best"
+# --checkpoint values besides an iteration number; "auto": the best checkpoint if the run
+# keeps one, else the latest.
+CHECKPOINT_CHOICES = ("auto", "best", "latest")
 _CHECKPOINT_FILE = re.compile(r"^ckpt-(\d+)\.index$")
 
 
@@ -114,11 +124,16 @@ class RunConfig:
     imported_adam_steps: Optional[dict] = None
     imported_colour_order: Optional[str] = None
     channel_order: Optional[str] = None
+    ema_decay: Optional[float] = None  # train --ema-decay: the run keeps an averaged generator
+    # The best checkpoint (train --eval-every): {"iteration", "step", "frechet_distance", and the
+    # other scores of that evaluation}; its files are best/ckpt-STEP.
+    best: Optional[dict] = None
     version: int = CONFIG_VERSION
 
     # The settings that decide what a run computes: a resumed run keeps them.
     FIXED_ON_RESUME: typing.ClassVar = ("model", "fidelity", "z_dim", "batch_size", "learning_rate",
-                                        "seed", "data", "precision", "jit_compile", "fused_discriminator")
+                                        "seed", "data", "precision", "jit_compile", "fused_discriminator",
+                                        "ema_decay")
     # The speed options of issue 8; recorded, and the defaults compute the original's math.
     SPEED_OPTIONS: typing.ClassVar = ("precision", "jit_compile", "fused_discriminator")
 
@@ -162,6 +177,16 @@ class RunConfig:
         require(self.beta1 is None or 0 <= self.beta1 < 1, bad("beta1", "in [0, 1)"))
         for key in ("steps_done", "global_step"):
             require(getattr(self, key) >= 0, bad(key, "at least 0"))
+        require(self.ema_decay is None or 0 < self.ema_decay < 1, bad("ema_decay", "in (0, 1)"))
+        if self.best is not None:
+            best = self.best
+            expected = ('{"iteration": N, "step": S, "frechet_distance": X, ...} with whole numbers '
+                        'N, S >= 0 and a finite X')
+            whole = [best.get(key) for key in ("iteration", "step")]
+            distance = best.get("frechet_distance")
+            require(all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in whole)
+                    and isinstance(distance, (int, float)) and not isinstance(distance, bool)
+                    and math.isfinite(distance), bad("best", expected))
         return self
 
     def to_dict(self):
@@ -275,6 +300,17 @@ class RunFolder:
     def config_path(self):
         return os.path.join(self.path, CONFIG)
 
+    @property
+    def best_dir(self):
+        return os.path.join(self.path, BEST)
+
+    def best_checkpoint(self):
+        """The run's best :class:`Checkpoint` as config.json records it (files present or not), or None."""
+        best = self.config.best
+        if best is None:
+            return None
+        return Checkpoint(best["step"], os.path.join(self.best_dir, f"ckpt-{best['step']}"))
+
     # --- creation and opening ------------------------------------------------------------
 
     @staticmethod
@@ -290,7 +326,7 @@ class RunFolder:
                 f"{path}: already holds a trained run; pass --resume to continue it, or choose another --out")
         make_folder(path)
         if os.path.exists(os.path.join(path, CONFIG)):  # an earlier attempt that never checkpointed
-            for stale in ("samples", "logs", "checkpoints"):
+            for stale in ("samples", "logs", "checkpoints", BEST):
                 shutil.rmtree(os.path.join(path, stale), ignore_errors=True)
         run = cls(path, config.replace(steps_done=0, global_step=0))
         run.save_config()
@@ -324,13 +360,19 @@ class RunFolder:
                    if getattr(config, key) is not None and getattr(config, key) != getattr(recipe, key)}
         options = {key: getattr(config, key) for key in RunConfig.SPEED_OPTIONS}
         return build_model(recipe, fidelity=config.fidelity, seed=config.seed,
-                           learning_rate=config.learning_rate, **options, **changes)
+                           learning_rate=config.learning_rate, ema_decay=config.ema_decay,
+                           **options, **changes)
 
     @staticmethod
     def checkpoint_of(model):
-        return tf.train.Checkpoint(generator=model.generator, discriminator=model.discriminator,
-                                   step_counter=model.step_counter,
-                                   d_optimizer=model.d_optimizer, g_optimizer=model.g_optimizer)
+        """What a checkpoint holds; the averages only where the model keeps them, so every
+        other run's checkpoints are as they always were."""
+        parts = dict(generator=model.generator, discriminator=model.discriminator,
+                     step_counter=model.step_counter,
+                     d_optimizer=model.d_optimizer, g_optimizer=model.g_optimizer)
+        if model.ema_variables:
+            parts["ema_generator"] = list(model.ema_variables)
+        return tf.train.Checkpoint(**parts)
 
     # --- writing checkpoints ---------------------------------------------------------------
 
@@ -366,6 +408,35 @@ class RunFolder:
                             f"Make room, then run the same command with --resume") from None
         return path
 
+    def offer_best(self, model, scores):
+        """Keep the model as the run's best checkpoint if ``scores["frechet_distance"]`` is the
+        lowest so far (and finite, as every weight must be); returns whether it was kept.
+
+        The new files are written first, then config.json names them, then the old best is
+        removed: a crash at any moment leaves config.json naming a complete checkpoint.
+        """
+        distance = scores.get("frechet_distance")
+        if distance is None or not math.isfinite(distance):
+            return False
+        if self.config.best is not None and distance >= self.config.best["frechet_distance"]:
+            return False
+        if non_finite_variables(model):
+            return False
+        step = int(model.step_counter.numpy())
+        os.makedirs(self.best_dir, exist_ok=True)
+        prefix = os.path.join(self.best_dir, f"ckpt-{step}")
+        checkpoint = self.checkpoint_of(model)
+        checkpoint.save_counter  # noqa: B018 -- created, so it is written and a restore matches it
+        checkpoint.write(prefix)
+        recorded = {key: float(value) for key, value in scores.items()
+                    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)}
+        self.config.best = {**recorded, "iteration": max(model.iteration, 0), "step": step}
+        self.save_config()
+        for name in os.listdir(self.best_dir):
+            if not name.startswith(f"ckpt-{step}."):
+                os.remove(os.path.join(self.best_dir, name))
+        return True
+
     # --- reading checkpoints ---------------------------------------------------------------
 
     def checkpoints(self):
@@ -385,45 +456,71 @@ class RunFolder:
                                          [c.prefix for c in present[-KEEP_CHECKPOINTS:]])
 
     def restore(self, model, which="latest", expect_partial=False, print_fn=print):
-        """Load a checkpoint into ``model``: the newest that loads, or iteration ``which``.
+        """Load a checkpoint into ``model``: ``which`` is ``latest`` (the newest that loads),
+        ``best``, ``auto`` (the best if the run keeps one, else the latest) or an iteration.
 
-        A checkpoint whose files are damaged is skipped with a message saying why; one
-        with non-finite weights is refused (:class:`UserError`) naming the newest good
-        one. Returns the loaded :class:`Checkpoint`, or None where the run has none.
+        A checkpoint whose files are damaged is skipped with a message saying why (a
+        damaged best one too, under ``auto``); one with non-finite weights is refused
+        (:class:`UserError`) naming the newest good one. Returns the loaded
+        :class:`Checkpoint`, or None where the run has none.
         """
         pretrain = model.recipe.pretrain_steps
+        best = self.best_checkpoint()
+        if which == "best":
+            require(best is not None, f"{self.path}: keeps no best checkpoint (train --eval-every N keeps "
+                                      f"one); pass --checkpoint latest or an iteration")
+        if which in ("auto", "best") and best is not None:
+            problem = self._load(model, best, expect_partial)
+            if problem is None:
+                self._refuse_non_finite(model, best, pretrain)
+                print_fn(f"using the best checkpoint: iteration {self.config.best['iteration']}, Frechet "
+                         f"distance {self.config.best['frechet_distance']:.6g}"
+                         + (" (--checkpoint latest for the newest)" if which == "auto" else ""))
+                return best
+            require(which == "auto", f"{best.prefix}: {problem}")
+            print_fn(f"skipping the best checkpoint {best.prefix}: {problem}; using the latest")
         candidates = list(reversed(self.checkpoints()))
-        if which != "latest":
+        if which not in CHECKPOINT_CHOICES:
             wanted = int(which) + pretrain
             matches = [c for c in candidates if c.step == wanted]
+            if not matches and best is not None and best.step == wanted:
+                matches = [best]  # rotated out of checkpoints/, kept as the best
             require(matches, f"{self.path}: no checkpoint at iteration {which}; it has "
                              f"{self.describe_iterations(pretrain) or 'none'}")
             candidates = matches
         for candidate in candidates:
-            problem = checkpoint_problem(candidate.prefix)
-            if problem is None:
-                try:
-                    status = self.checkpoint_of(model).restore(candidate.prefix)
-                    if expect_partial:
-                        status.expect_partial()
-                    else:
-                        status.assert_existing_objects_matched()
-                except (tf.errors.OpError, ValueError, AssertionError, IndexError) as exc:
-                    problem = f"does not load ({exc.__class__.__name__}: {_first_line(exc)})"
+            problem = self._load(model, candidate, expect_partial)
             if problem is not None:
-                require(which == "latest", f"{candidate.prefix}: {problem}")
+                require(which in ("latest", "auto"), f"{candidate.prefix}: {problem}")
                 print_fn(f"skipping {candidate.prefix}: {problem}")
                 continue
-            bad = non_finite_variables(model)
-            if bad:
-                good = self.newest_finite(below=candidate.step)
-                hint = (f"iteration {good.step - pretrain} ({good.prefix}) is the newest good one: pass "
-                        f"--checkpoint {good.step - pretrain}" if good else "no older checkpoint is finite")
-                raise UserError(f"{candidate.prefix} holds non-finite weights ({len(bad)} tensors, e.g. "
-                                f"{bad[0]}): the run diverged; {hint}")
+            self._refuse_non_finite(model, candidate, pretrain)
             return candidate
         require(not candidates, f"{self.path}: none of its checkpoints loads (see above)")
         return None
+
+    def _load(self, model, candidate, expect_partial):
+        """Restore ``candidate`` into ``model``; None, or why it cannot be used."""
+        problem = checkpoint_problem(candidate.prefix)
+        if problem is None:
+            try:
+                status = self.checkpoint_of(model).restore(candidate.prefix)
+                if expect_partial:
+                    status.expect_partial()
+                else:
+                    status.assert_existing_objects_matched()
+            except (tf.errors.OpError, ValueError, AssertionError, IndexError) as exc:
+                problem = f"does not load ({exc.__class__.__name__}: {_first_line(exc)})"
+        return problem
+
+    def _refuse_non_finite(self, model, candidate, pretrain):
+        bad = non_finite_variables(model)
+        if bad:
+            good = self.newest_finite(below=candidate.step)
+            hint = (f"iteration {good.step - pretrain} ({good.prefix}) is the newest good one: pass "
+                    f"--checkpoint {good.step - pretrain}" if good else "no older checkpoint is finite")
+            raise UserError(f"{candidate.prefix} holds non-finite weights ({len(bad)} tensors, e.g. "
+                            f"{bad[0]}): the run diverged; {hint}")
 
     def newest_finite(self, below):
         for candidate in reversed(self.checkpoints()):
@@ -432,12 +529,24 @@ class RunFolder:
         return None
 
     def describe_iterations(self, pretrain):
-        return ", ".join(f"iteration {c.step - pretrain}" for c in self.checkpoints())
+        described = [f"iteration {c.step - pretrain}" for c in self.checkpoints()]
+        if self.config.best is not None:
+            described.append(f"the best, iteration {self.config.best['iteration']}")
+        return ", ".join(described)
 
-    def load_model(self, recipes, expect_partial=True, which="latest", print_fn=print):
+    def load_model(self, recipes, expect_partial=True, which="latest", print_fn=print, averaged=False):
+        """The run's model at checkpoint ``which`` (see :meth:`restore`).
+
+        ``averaged``: where the run keeps an averaged generator (``train --ema-decay``), the
+        generator holds the averages instead of its own weights, and ``print_fn`` says so.
+        """
         model = self.build_model(recipes)
         loaded = self.restore(model, which=which, expect_partial=expect_partial, print_fn=print_fn)
         require(loaded is not None, f"{self.path}: the run has no checkpoint yet; train it first")
+        if averaged and model.ema_variables:
+            model.use_averaged_weights()
+            print_fn(f"using the averaged generator (EMA, decay {model.ema_decay:g}); --no-ema for "
+                     f"the raw weights")
         return model
 
 
@@ -481,7 +590,7 @@ def checkpoint_problem(prefix, finite=False):
 def non_finite_variables(model):
     """Paths of the model's variables and optimiser slots that hold a NaN or an infinity."""
     variables = [*model.generator.variables, *model.discriminator.variables,
-                 *model.d_optimizer.variables, *model.g_optimizer.variables]
+                 *model.d_optimizer.variables, *model.g_optimizer.variables, *model.ema_variables]
     bad = []
     for variable in variables:
         value = np.asarray(variable)
