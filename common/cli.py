@@ -583,11 +583,13 @@ def _run_generate(args, family):
     shape = model.recipe.image_shape
     if getattr(args, "scale_factor", None):
         shape = image_io.check_scale_factor(shape, args.scale_factor)
-    require(not os.path.isdir(args.out), f"--out {args.out}: is an existing folder; give a file path")
-    if suffix == ".gif":
+    if suffix == ".npz":
+        require(not os.path.isdir(args.out), f"{args.out}: is an existing folder; give a file path such as "
+                                             f"{os.path.join(args.out, 'images.npz')}")
+    elif suffix == ".gif":
         image_io.check_image_path(args.out)
         image_io.check_grid_size(rows, shape)
-    elif suffix != ".npz":
+    else:
         image_io.check_image_path(args.out)
         image_io.check_grid_size(len(z), shape, rows, cols)
     output_bytes = len(z) * (5 * int(np.prod(model.recipe.image_shape)) + int(np.prod(shape)))
