@@ -679,7 +679,7 @@ def main(family, argv=None):
             traceback.print_exc()
         code = getattr(exc, "exit_code", None)
         if isinstance(exc, interrupts.Interrupted):
-            print(f"{family.prog}: {exc}; nothing was trained or written", file=sys.stderr)
+            print(f"{family.prog}: {exc}", file=sys.stderr)
         elif isinstance(exc, UserError) or code is not None:
             kind = "error: " if isinstance(exc, UserError) else ""
             print(f"{family.prog}: {kind}{exc}", file=sys.stderr)
