@@ -30,7 +30,11 @@ class Family:
     data_help: str
     add_data_arguments: Optional[Callable] = None  # extra options for reading data
     generate_scale: bool = False  # offer --scale-factor (the original's imresize step)
-    evaluator: Optional[Callable] = None  # (print_fn) -> scorer with .score(images), .ceiling()
+    # (print_fn, data=None, images=None, options=None) -> a scorer (see common/evaluation.py);
+    # data: the --data the generator learnt from, images: those images if already read,
+    # options: the parsed command line.
+    evaluator: Optional[Callable] = None
+    add_evaluate_arguments: Optional[Callable] = None  # extra options for evaluate
 
 
 @dataclasses.dataclass
@@ -135,8 +139,8 @@ def _add_train_arguments(parser, family):
                             "cluster from TF_CONFIG, same --seed and --out on every worker")
     if family.evaluator is not None:
         parser.add_argument("--eval-every", type=non_negative_int, default=0,
-                            help="every N iterations, score 1000 samples (classifier score, Frechet "
-                                 "distance) and log them to TensorBoard under eval/ (default 0: never)")
+                            help="every N iterations, score 1000 samples (the numbers evaluate "
+                                 "gives) and log them to TensorBoard under eval/ (default 0: never)")
     if family.add_data_arguments:
         family.add_data_arguments(parser)
 
@@ -208,7 +212,8 @@ def _train_in(out, args, family, strategy):
     if getattr(args, "eval_every", 0):
         from common.evaluation import EvaluationMonitor
 
-        callbacks.append(EvaluationMonitor(family.evaluator(print_fn=print), run.logs_dir, args.eval_every,
+        scorer = family.evaluator(print_fn=print, data=run.config["data"], images=images, options=args)
+        callbacks.append(EvaluationMonitor(scorer, run.logs_dir, args.eval_every,
                                            seed=run.config["seed"], batch_size=run.config["batch_size"]))
     run.config["strategy"] = args.strategy  # the last one used; any gives the same numbers
     training.train(run, family.recipes, images, steps, resume=args.resume,

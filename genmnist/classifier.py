@@ -116,3 +116,12 @@ class MnistScorer:
     def ceiling(self):
         """The same numbers for the 2,000 held-out real digits: what a perfect generator gets."""
         return self.score(self.held_out)
+
+    def about(self):
+        return {"classifier_accuracy": self.accuracy}
+
+    @staticmethod
+    def scalars(result):
+        """The numbers ``train --eval-every`` logs: name -> value."""
+        return {"classifier_score": result["classifier_score"], "frechet_distance": result["frechet_distance"],
+                "largest_class_fraction": max(result["class_fractions"])}
