@@ -30,7 +30,11 @@ class Family:
     data_help: str
     add_data_arguments: Optional[Callable] = None  # extra options for reading data
     generate_scale: bool = False  # offer --scale-factor (the original's imresize step)
-    evaluator: Optional[Callable] = None  # (print_fn) -> scorer with .score(images), .ceiling()
+    # (print_fn, data=None, images=None, options=None) -> a scorer (see common/evaluation.py);
+    # data: the --data the generator learnt from, images: those images if already read,
+    # options: the parsed command line.
+    evaluator: Optional[Callable] = None
+    add_evaluate_arguments: Optional[Callable] = None  # extra options for evaluate
 
 
 @dataclasses.dataclass
@@ -181,8 +185,8 @@ def _add_train_arguments(parser, family):
                             "cluster from TF_CONFIG, same --seed and --out on every worker")
     if family.evaluator is not None:
         parser.add_argument("--eval-every", type=non_negative_int, default=0,
-                            help="every N iterations, score 1000 samples (classifier score, Frechet "
-                                 "distance; of the averaged generator with --ema-decay) and log them "
+                            help="every N iterations, score 1000 samples (the numbers evaluate "
+                                 "gives; of the averaged generator with --ema-decay) and log them "
                                  "to TensorBoard under eval/ (default 0: never); the checkpoint with "
                                  "the lowest Frechet distance so far is kept in RUN_DIR/best/, which "
                                  "generate, export and evaluate then use by default")
@@ -300,9 +304,9 @@ def _train_locked(out, existed, args, family, strategy):
         if getattr(args, "eval_every", 0):
             from common.evaluation import EvaluationMonitor
 
-            callbacks.append(EvaluationMonitor(family.evaluator(print_fn=print), run.logs_dir, args.eval_every,
-                                               seed=run.config.seed, batch_size=run.config.batch_size,
-                                               run=run))
+            scorer = family.evaluator(print_fn=print, data=run.config.data, images=images, options=args)
+            callbacks.append(EvaluationMonitor(scorer, run.logs_dir, args.eval_every, seed=run.config.seed,
+                                               batch_size=run.config.batch_size, run=run))
         training.train(run, family.recipes, images, steps, resume=resuming,
                        checkpoint_every=args.checkpoint_every, checkpoint_minutes=args.checkpoint_minutes,
                        max_minutes=args.max_minutes, callbacks=callbacks, strategy=strategy)

@@ -1,11 +1,18 @@
 """``evaluate``: how good are the samples, in numbers, and how good could they be.
 
-Scores generated images with the family's scorer (for MNIST, :class:`genmnist.classifier.
-MnistScorer`) and prints JSON: the classifier score, the Frechet distance to real digits in
-the classifier's feature space, the fraction of samples per predicted class, and the same
-numbers for held-out real digits, the ceiling. The images come from a run folder, an
-exported SavedModel, or an ``.npz`` of images. :class:`EvaluationMonitor` logs the same
-numbers to TensorBoard during training (``train --eval-every N``).
+Scores generated images with the family's scorer and prints JSON: what the scorer rests
+on (its classifier's held-out accuracy, its reference set), the numbers for the
+generated images, and the same numbers for held-out real images, the ceiling. For MNIST
+(:class:`genmnist.classifier.MnistScorer`): the classifier score, the Frechet distance to
+real digits in the classifier's features and the fraction of samples per predicted
+digit. For faces (:class:`genface.scorer.FaceScorer`): the Frechet distance in a
+cartoon-face classifier's features, per-factor coverage, and on request the Kernel
+Inception Distance. The images come from a run folder, an exported SavedModel, or an
+``.npz`` of images. :class:`EvaluationMonitor` logs the scorer's numbers to TensorBoard
+during training (``train --eval-every N``).
+
+A scorer has ``score(images)`` and ``ceiling()`` (dicts for the report), ``about()``
+(the report's header) and ``scalars(result)`` (name -> number, for TensorBoard).
 """
 
 import json
@@ -22,8 +29,9 @@ from common.training import sample_latents
 
 
 def generate_from_run(path, family, count, seed, which="auto", averaged=True):
+    """(``count`` generated images, the run's config)."""
     run, model = cli.load_run_model(path, family, which, averaged=averaged)
-    return generate_images(model, count, seed, run.config.batch_size)
+    return generate_images(model, count, seed, run.config.batch_size), run.config
 
 
 def generate_images(model, count, seed, batch_size):
@@ -70,6 +78,20 @@ def images_from_file(path):
     return np.clip(images, 0.0, 1.0)
 
 
+def check_images(images, family, source):
+    """``images`` as [N, H, W, C] of the family's image shape, at least 2 of them, or a UserError."""
+    shape = tuple(family.recipes[family.default_model].image_shape)
+    if images.ndim == 3 and shape[-1] == 1:
+        images = images[..., None]
+    require(images.ndim == 4 and tuple(images.shape[1:]) == shape,
+            f"{source}: images of shape {list(images.shape)}, {family.prog} scores [N, {', '.join(map(str, shape))}]")
+    require(len(images) >= 2, f"{source}: {len(images)} image(s); scoring needs at least 2")
+    return images
+
+
+MONITOR_SAMPLES = 1000  # generated images each train --eval-every scores
+
+
 class EvaluationMonitor(keras.callbacks.Callback):
     """Every ``every`` iterations, score ``count`` samples and log them to TensorBoard.
 
@@ -78,9 +100,10 @@ class EvaluationMonitor(keras.callbacks.Callback):
     distance so far makes the model the run's best checkpoint (``RunFolder.offer_best``).
     """
 
-    def __init__(self, scorer, writer_dir, every, count=1000, seed=0, batch_size=128, run=None):
+    def __init__(self, scorer, writer_dir, every, count=None, seed=0, batch_size=128, run=None):
         super().__init__()
-        self.scorer, self.every, self.count, self.seed = scorer, every, count, seed
+        self.scorer, self.every, self.seed = scorer, every, seed
+        self.count = count or MONITOR_SAMPLES
         self.batch_size = batch_size
         self.run = run
         self.writer = tf.summary.create_file_writer(writer_dir)
@@ -100,9 +123,8 @@ class EvaluationMonitor(keras.callbacks.Callback):
         if self.run is not None:
             self.run.offer_best(self.model, result)
         with self.writer.as_default(step=done - 1):
-            tf.summary.scalar("eval/classifier_score", result["classifier_score"])
-            tf.summary.scalar("eval/frechet_distance", result["frechet_distance"])
-            tf.summary.scalar("eval/largest_class_fraction", max(result["class_fractions"]))
+            for name, value in self.scorer.scalars(result).items():
+                tf.summary.scalar(f"eval/{name}", value)
         self.writer.flush()
 
 
@@ -118,21 +140,25 @@ def _add_arguments(parser, family):
     cli.add_checkpoint_argument(parser, default="auto")
     cli.add_ema_argument(parser)
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
+    if family.add_evaluate_arguments:
+        family.add_evaluate_arguments(parser)
 
 
 def _run(args, family):
-    require(family.evaluator is not None, f"{family.prog} has no evaluate yet: the metrics need a "
-                                          f"classifier of the data's domain, which only genmnist has")
+    require(family.evaluator is not None, f"{family.prog} has no evaluate: the metrics need a "
+                                          f"classifier of the data's domain")
+    data = getattr(args, "data", None)  # the real images to compare with, where the family takes them
     if args.run:
-        images = generate_from_run(args.run, family, args.n, args.seed, args.checkpoint, averaged=not args.no_ema)
-        source = args.run
+        (images, config), source = generate_from_run(args.run, family, args.n, args.seed, args.checkpoint,
+                                                     averaged=not args.no_ema), args.run
+        data = data or config.data  # by default, what the run learnt from
     elif args.saved_model:
         images, source = generate_from_saved_model(args.saved_model, args.n, args.seed), args.saved_model
     else:
         images, source = images_from_file(args.images), args.images
-    scorer = family.evaluator(print_fn=lambda message: print(message, file=sys.stderr))
-    report = {"source": source, "classifier_accuracy": scorer.accuracy,
-              "generated": scorer.score(images), "real_held_out": scorer.ceiling()}
+    images = check_images(images, family, source)
+    scorer = family.evaluator(print_fn=lambda message: print(message, file=sys.stderr), data=data, options=args)
+    report = {"source": source, **scorer.about(), "generated": scorer.score(images), "real_held_out": scorer.ceiling()}
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
@@ -141,5 +167,6 @@ def _run(args, family):
     return 0
 
 
-cli.register(cli.Command("evaluate", "score generated images: classifier score, Frechet distance, "
-                                     "class fractions, against held-out real digits", _add_arguments, _run))
+cli.register(cli.Command("evaluate", "score generated images, and held-out real ones for comparison: "
+                                     "Frechet distance in a classifier's features, shares of its "
+                                     "classes (see the README)", _add_arguments, _run))

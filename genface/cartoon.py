@@ -10,7 +10,9 @@ reproducible: face ``i`` of seed ``s`` depends only on ``(s, i)``.  They vary
 along the axes a GAN can be seen to learn (face shape, skin tone, hair colour
 and style, eye colour and size, expression, blush, accessories, background),
 while keeping the layout of anime face crops: one centred face filling most of
-the frame.
+the frame.  ``draw_labelled_faces`` also gives the factors each face was drawn
+from (``FACTORS``), which the classifier behind ``genface evaluate``
+(:mod:`genface.scorer`) learns to read off the pictures.
 
 Drawing happens at ``_SS`` times the output resolution with anti-aliased
 OpenCV primitives and is reduced with ``INTER_AREA``, which gives smooth edges
@@ -28,8 +30,8 @@ import os
 import cv2
 import numpy as np
 
-__all__ = ["SIZE", "draw_face", "draw_faces", "face_at", "write_face_folder",
-           "face_grid"]
+__all__ = ["SIZE", "FACTORS", "draw_face", "draw_faces", "draw_labelled_faces", "face_at",
+           "write_face_folder", "face_grid"]
 
 SIZE = 96
 
@@ -88,16 +90,45 @@ _EYES = _table([
     ((222, 160, 40), 0.4), ((232, 100, 160), 0.4), ((36, 160, 160), 0.4),
 ])
 
+_HAIR_NAMES = ("black", "dark brown", "brown", "light brown", "blonde", "platinum", "ginger",
+               "auburn", "grey", "silver", "blue", "light blue", "pink", "green", "purple")
+_EYE_NAMES = ("brown", "dark brown", "blue", "light blue", "green", "hazel", "grey", "red",
+              "purple", "amber", "pink", "teal")
+
 _EXPRESSIONS = ("smile", "open", "neutral", "frown", "surprised", "wink", "happy")
 _EXPRESSION_P = np.asarray([0.24, 0.2, 0.14, 0.1, 0.1, 0.1, 0.12])
 
 _HAIR_STYLES = ("short", "long", "bob", "spiky", "bald", "ponytail", "buns")
 _HAIR_STYLE_P = np.asarray([0.2, 0.24, 0.14, 0.1, 0.05, 0.15, 0.12])
 
+_FACE_SHAPES = ("round", "oval", "wide")
+_GLASSES = ("none", "round", "square")
+# Background colours: hue in six bins centred on these.
+_BACKGROUNDS = ("red", "yellow", "green", "cyan", "blue", "magenta")
 
-def _pick(rng, table):
+# The drawer's own random factors, as class labels a classifier can learn: each
+# factor's name and its classes in label order (``draw_labelled_faces`` gives the
+# labels).  Labels say what the picture shows: a factor it cannot show gets a
+# class of its own (a bald head has no hair colour, closed "happy" eyes no eye
+# colour), and the background is labelled by the hue of its colour that shows
+# most (the outer one of a radial gradient, else the first).  The background's
+# layout (plain, gradient, split) is not a factor: it is a subtle difference
+# behind the face that a small classifier learns only slowly.
+FACTORS = {
+    "face_shape": _FACE_SHAPES,
+    "skin_tone": tuple("tone %d" % (k + 1) for k in range(len(_SKIN[0]))),
+    "hair_colour": _HAIR_NAMES + ("none (bald)",),
+    "hair_style": _HAIR_STYLES,
+    "eye_colour": _EYE_NAMES + ("closed",),
+    "expression": _EXPRESSIONS,
+    "glasses": _GLASSES,
+    "background": _BACKGROUNDS,
+}
+
+
+def _pick_index(rng, table):
     colours, weights = table
-    return colours[int(rng.choice(len(colours), p=weights))]
+    return int(rng.choice(len(colours), p=weights))
 
 
 def _rgb(c):
@@ -170,13 +201,18 @@ def _blend(img, overlay, alpha):
 # Background.
 
 def _background(rng):
+    """The supersampled background and its label, an index into ``_BACKGROUNDS``."""
     hue = rng.uniform()
     c1 = _hsv(hue, rng.uniform(0.08, 0.55), rng.uniform(0.62, 1.0))
     # The second tone is a related hue so two-tone backgrounds stay calm and
     # the face remains the dominant structure in the image.
-    c2 = _hsv(hue + rng.uniform(-0.25, 0.25), rng.uniform(0.05, 0.6),
-              rng.uniform(0.5, 1.0))
+    hue2 = hue + rng.uniform(-0.25, 0.25)
+    c2 = _hsv(hue2, rng.uniform(0.05, 0.6), rng.uniform(0.5, 1.0))
     kind = int(rng.choice(5, p=[0.32, 0.26, 0.14, 0.12, 0.16]))
+    # A radial gradient shows its outer colour around the head; the others
+    # show mostly the first.
+    shown = hue2 if kind == 4 else hue
+    label = int(np.floor((shown % 1.0) * len(_BACKGROUNDS) + 0.5)) % len(_BACKGROUNDS)
     img = np.empty((_N, _N, 3), np.uint8)
     if kind in (1, 4):
         # Gradients are computed on a tiny grid and enlarged, which is far
@@ -192,7 +228,7 @@ def _background(rng):
                  + np.asarray(c2)[None, None] * tt[..., None])
         cv2.resize(np.round(small).astype(np.uint8), (_N, _N), dst=img,
                    interpolation=cv2.INTER_LINEAR)
-        return img
+        return img, label
     # Filling through one prepared row is ~40x faster than letting numpy
     # broadcast a 3-vector over the whole image.
     row = np.empty((_N, 3), np.uint8)
@@ -204,7 +240,7 @@ def _background(rng):
     elif kind == 3:     # horizontal split
         y0 = rng.uniform(55, 85)
         _fill(img, [(-2, y0), (98, y0), (98, 98), (-2, 98)], c2)
-    return img
+    return img, label
 
 
 # --------------------------------------------------------------------------
@@ -318,9 +354,13 @@ def _bow(img, x, y, s, color):
 # The face.
 
 def _render(rng):
-    """Draw one face at supersampled resolution; returns RGB uint8 [_N, _N, 3]."""
+    """Draw one face at supersampled resolution.
+
+    Returns RGB uint8 ``[_N, _N, 3]`` and the face's labels, a dict of class
+    indices keyed like ``FACTORS``.
+    """
     U = rng.uniform
-    img = _background(rng)
+    img, background = _background(rng)
 
     # Geometry of the head.  Sizes are chosen so that, with hair, the head
     # fills most of the frame as in anime face crops.
@@ -338,9 +378,11 @@ def _render(rng):
         b = U(29.0, 32.5)
     chin = U(0.0, 0.45)
 
-    skin = _jitter(rng, _pick(rng, _SKIN), 5.0)
+    skin_tone = _pick_index(rng, _SKIN)
+    skin = _jitter(rng, _SKIN[0][skin_tone], 5.0)
     skin_dark = _shade(skin, 0.72)
-    hair = _jitter(rng, _pick(rng, _HAIR), 8.0)
+    hair_colour = _pick_index(rng, _HAIR)
+    hair = _jitter(rng, _HAIR[0][hair_colour], 8.0)
     hair_dark = _shade(hair, 0.6)
     style = _HAIR_STYLES[int(rng.choice(len(_HAIR_STYLES), p=_HAIR_STYLE_P))]
     expr = _EXPRESSIONS[int(rng.choice(len(_EXPRESSIONS), p=_EXPRESSION_P))]
@@ -352,7 +394,8 @@ def _render(rng):
     eh = ew * U(1.0, 1.45)
     if expr == "surprised":
         ew, eh = ew * 1.1, eh * 1.12
-    iris = _jitter(rng, _pick(rng, _EYES), 10.0)
+    eye_colour = _pick_index(rng, _EYES)
+    iris = _jitter(rng, _EYES[0][eye_colour], 10.0)
     lash = _mix((30.0, 22.0, 26.0), hair_dark, U(0.0, 0.35))
     look = U(-1.0, 1.0)
     pupil = 0.6 if expr == "surprised" else U(0.8, 1.15)
@@ -603,7 +646,17 @@ def _render(rng):
         _ellipse(img, (cx - a * 0.3, cy - b * 0.75), (a * 0.22, b * 0.1),
                  _mix(skin, _WHITE, 0.4), angle=-20.0)
 
-    return img
+    labels = {
+        "face_shape": shape,
+        "skin_tone": skin_tone,
+        "hair_colour": len(_HAIR_NAMES) if style == "bald" else hair_colour,
+        "hair_style": _HAIR_STYLES.index(style),
+        "eye_colour": len(_EYE_NAMES) if expr == "happy" else eye_colour,
+        "expression": _EXPRESSIONS.index(expr),
+        "glasses": glasses,
+        "background": background,
+    }
+    return img, labels
 
 
 def draw_face(rng):
@@ -611,7 +664,7 @@ def draw_face(rng):
 
     Returns an RGB ``uint8`` array of shape ``[96, 96, 3]``.
     """
-    return cv2.resize(_render(rng), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return cv2.resize(_render(rng)[0], (SIZE, SIZE), interpolation=cv2.INTER_AREA)
 
 
 def draw_faces(n, seed=0, size=SIZE):
@@ -621,11 +674,24 @@ def draw_faces(n, seed=0, size=SIZE):
     own generator, the first ``k`` faces are identical whatever ``n`` is, so a
     data set can be grown without changing the faces already in it.
     """
+    return draw_labelled_faces(n, seed, size)[0]
+
+
+def draw_labelled_faces(n, seed=0, size=SIZE, start=0):
+    """Faces ``start`` .. ``start + n - 1`` of ``seed``, with the factors each was drawn from.
+
+    Returns the faces, exactly those of :func:`draw_faces`, and a dict keyed like
+    ``FACTORS`` of ``int64 [n]`` class indices, so a classifier can be trained to
+    read the factors off the pictures.
+    """
     out = np.empty((int(n), size, size, 3), np.uint8)
-    for i in range(int(n)):
-        big = _render(np.random.default_rng([int(seed), i]))
-        out[i] = cv2.resize(big, (size, size), interpolation=cv2.INTER_AREA)
-    return out
+    labels = {name: np.empty(int(n), np.int64) for name in FACTORS}
+    for k in range(int(n)):
+        big, face_labels = _render(np.random.default_rng([int(seed), int(start) + k]))
+        out[k] = cv2.resize(big, (size, size), interpolation=cv2.INTER_AREA)
+        for name, value in face_labels.items():
+            labels[name][k] = value
+    return out, labels
 
 
 def write_face_folder(directory, n, seed=0, fmt="png", csv_name="face_data.csv"):

@@ -1,8 +1,9 @@
 """``genface``: the command line for the faces WGAN-GP (the original's ``face_gantest.py``).
 
-The same ``train`` / ``generate`` commands and run folder as ``genmnist`` (both come from
-:mod:`common.cli`); what is particular to faces is the data (:mod:`genface.data`) and
-``generate --scale-factor``, the role the original's ``imresize`` step had.
+The same ``train`` / ``generate`` / ``evaluate`` commands and run folder as ``genmnist``
+(all come from :mod:`common.cli`); what is particular to faces is the data
+(:mod:`genface.data`), ``generate --scale-factor``, the role the original's ``imresize``
+step had, and the scorer (:mod:`genface.scorer`).
 """
 
 from common import cli
@@ -33,6 +34,40 @@ def read_faces(path, recipe, args=None):
         print_fn=lambda message: print(f"genface: {message}"))
 
 
+def face_scorer(print_fn=print, data=None, images=None, options=None):
+    """The scorer of faces: against the cartoon faces, or the user's own when ``data`` names them."""
+    from genface import data as face_data
+    from genface.scorer import KID_SAMPLES, FaceScorer
+
+    own = data is not None and not face_data.is_cartoon(data)
+    if own and images is None:
+        images = face_data.read_faces(
+            data, face_data.IMAGE_SHAPE, resize=getattr(options, "resize", False),
+            skip_bad=getattr(options, "skip_bad", False),
+            memory_budget_mb=getattr(options, "memory_budget_mb", face_data.DEFAULT_MEMORY_BUDGET_MB),
+            print_fn=print_fn)
+    return FaceScorer(print_fn=print_fn, real_faces=images if own else None, real_name=data,
+                      inception_weights=getattr(options, "inception_weights", None),
+                      kid_samples=getattr(options, "kid_samples", KID_SAMPLES))
+
+
+def add_face_evaluate_arguments(parser):
+    from genface.scorer import KID_SAMPLES
+
+    parser.add_argument("--data", default=None,
+                        help="real faces to compare with, as train takes them (a face_data.csv, a "
+                             "folder of images, or cartoon); default: what the --run learnt from, "
+                             "else the cartoon faces")
+    parser.add_argument("--inception-weights", default=None, metavar="FILE",
+                        help="also give the Kernel Inception Distance, in the features of "
+                             "InceptionV3 with these weights (Keras' no-top .h5 file, which you "
+                             "provide; nothing is downloaded)")
+    parser.add_argument("--kid-samples", type=cli.positive_int, default=KID_SAMPLES,
+                        help="faces of each set the KID uses (default 1000; InceptionV3 is slow "
+                             "on a CPU)")
+    add_face_data_arguments(parser)
+
+
 def family():
     from genface.models import RECIPES
 
@@ -44,7 +79,8 @@ def family():
                   "first column, relative to the CSV's folder), a folder of .png/.jpg/.bmp images, "
                   f"or cartoon[:N] for N faces drawn by the project; default: "
                   f"{data.DEFAULT_CARTOON_FACES} cartoon faces",
-        add_data_arguments=add_face_data_arguments, generate_scale=True)
+        add_data_arguments=add_face_data_arguments, generate_scale=True,
+        evaluator=face_scorer, add_evaluate_arguments=add_face_evaluate_arguments)
 
 
 def main(argv=None):

@@ -1,36 +1,27 @@
 """The MNIST classifier behind the quality metrics, trained here, never downloaded.
 
 A small CNN trained on 8,000 digits of the embedded sample (a fixed, seeded split; the
-other 2,000 are held out). It is trained at first use, in about a minute on a 2-core CPU,
-and cached under the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``,
-``tf2-gan-port/``; ``GAN_PORT_CACHE`` overrides it). Its held-out accuracy is printed and
-must reach 98%, or the metrics are refused.
+other 2,000 are held out). It is trained at first use and cached (see
+:mod:`common.classifier_cache`). Its held-out accuracy is printed and must reach 98%, or
+the metrics are refused.
 
 :class:`MnistScorer` turns images into what :mod:`common.metrics` needs: class
 probabilities and the 128 features of the layer before the softmax.
 """
 
 import hashlib
-import os
 
 import keras
 import numpy as np
 
 from common import metrics
+from common.classifier_cache import load_or_train
 from common.errors import require
-from common.run import write_json_atomic
 from genmnist.cli import EMBEDDED
 
 VERSION = 1
 HELD_OUT = 2000
 MIN_ACCURACY = 0.98
-
-
-def cache_folder():
-    base = os.environ.get("GAN_PORT_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "tf2-gan-port")
-    os.makedirs(base, exist_ok=True)
-    return base
 
 
 def embedded_split():
@@ -72,7 +63,7 @@ def train_classifier(seed=0, epochs=12, print_fn=print):
     stream = (tf.data.Dataset.from_tensor_slices((train_x.astype(np.float32) / 255.0, train_y))
               .shuffle(len(train_x), seed=seed).batch(64)
               .map(lambda x, y: (augment(x, training=True), y)).prefetch(tf.data.AUTOTUNE))
-    model.fit(stream, epochs=epochs, verbose=0)
+    model.fit(stream, epochs=epochs, shuffle=False, verbose=0)  # the stream is shuffled already
     accuracy = float(np.mean(model.predict(held_x / 255.0, verbose=0).argmax(1) == held_y))
     print_fn(f"MNIST classifier trained: held-out accuracy {accuracy:.4f} on {len(held_x)} digits")
     return model, accuracy
@@ -82,23 +73,18 @@ def load_classifier(print_fn=print):
     """The cached classifier (trained now if missing); returns (model, held-out accuracy)."""
     with open(EMBEDDED, "rb") as handle:
         data_hash = hashlib.sha256(handle.read()).hexdigest()[:12]
-    path = os.path.join(cache_folder(), f"mnist_classifier_v{VERSION}_{data_hash}.keras")
-    info_path = path + ".json"
-    if os.path.exists(path) and os.path.exists(info_path):
-        import json
 
-        accuracy = json.load(open(info_path))["held_out_accuracy"]
-        model = keras.saving.load_model(path, safe_mode=True)
-        print_fn(f"MNIST classifier {path}: held-out accuracy {accuracy:.4f}")
-    else:
+    def train():
         model, accuracy = train_classifier(print_fn=print_fn)
-        partial = path + ".partial.keras"
-        model.save(partial)
-        os.replace(partial, path)
-        write_json_atomic(info_path, {"held_out_accuracy": accuracy})
+        return model, {"held_out_accuracy": accuracy}, {}
+
+    cached = load_or_train(f"mnist_classifier_v{VERSION}_{data_hash}", train)
+    accuracy = cached.info["held_out_accuracy"]
+    if not cached.trained_now:
+        print_fn(f"MNIST classifier {cached.path}: held-out accuracy {accuracy:.4f}")
     require(accuracy >= MIN_ACCURACY, f"the MNIST classifier reached only {accuracy:.4f} held-out "
-                                      f"accuracy (< {MIN_ACCURACY}); delete {path} to retrain it")
-    return model, accuracy
+                                      f"accuracy (< {MIN_ACCURACY}); delete {cached.path} to retrain it")
+    return cached.model, accuracy
 
 
 class MnistScorer:
@@ -130,3 +116,12 @@ class MnistScorer:
     def ceiling(self):
         """The same numbers for the 2,000 held-out real digits: what a perfect generator gets."""
         return self.score(self.held_out)
+
+    def about(self):
+        return {"classifier_accuracy": self.accuracy}
+
+    @staticmethod
+    def scalars(result):
+        """The numbers ``train --eval-every`` logs: name -> value."""
+        return {"classifier_score": result["classifier_score"], "frechet_distance": result["frechet_distance"],
+                "largest_class_fraction": max(result["class_fractions"])}

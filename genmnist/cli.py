@@ -12,7 +12,8 @@ def read_mnist(path, recipe, args=None):
     return data.read_images(path or EMBEDDED, recipe.image_shape)
 
 
-def mnist_scorer(print_fn=print):
+def mnist_scorer(print_fn=print, data=None, images=None, options=None):
+    """The scorer of digits; it always compares with the embedded sample, whatever ``data`` was."""
     from genmnist.classifier import MnistScorer
 
     return MnistScorer(print_fn=print_fn)

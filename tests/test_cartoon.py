@@ -1,5 +1,6 @@
 """Tests for the procedural cartoon face data set (genface.cartoon)."""
 
+import colorsys
 import csv
 import os
 import subprocess
@@ -147,3 +148,63 @@ def test_preview_command(tmp_path):
 
 def test_size_is_96():
     assert cartoon.SIZE == 96
+
+
+# --- the factors behind each face (what genface.scorer learns to read) -------------------
+
+
+@pytest.fixture(scope="module")
+def labelled200():
+    return cartoon.draw_labelled_faces(200, seed=0)
+
+
+def test_labelled_faces_are_the_same_pictures(labelled200):
+    faces, labels = labelled200
+    np.testing.assert_array_equal(faces[:64], draw_faces(64, seed=0))
+    later, later_labels = cartoon.draw_labelled_faces(5, seed=0, start=150)
+    np.testing.assert_array_equal(later, faces[150:155])
+    for name in cartoon.FACTORS:
+        np.testing.assert_array_equal(later_labels[name], labels[name][150:155])
+
+
+def test_labels_name_every_factor_and_stay_in_range(labelled200):
+    _, labels = labelled200
+    assert list(labels) == list(cartoon.FACTORS)
+    # One name per palette entry, plus the class of "not shown".
+    assert len(cartoon.FACTORS["hair_colour"]) == len(cartoon._HAIR[0]) + 1
+    assert len(cartoon.FACTORS["eye_colour"]) == len(cartoon._EYES[0]) + 1
+    assert len(cartoon.FACTORS["skin_tone"]) == len(cartoon._SKIN[0])
+    for name, classes in cartoon.FACTORS.items():
+        assert labels[name].dtype == np.int64 and labels[name].shape == (200,)
+        assert labels[name].min() >= 0 and labels[name].max() < len(classes)
+        # Every class but the rare ones turns up in 200 faces.
+        assert len(np.unique(labels[name])) >= min(len(classes), 3)
+    assert len(cartoon.draw_labelled_faces(0)[1]["glasses"]) == 0
+
+
+def test_a_factor_the_picture_cannot_show_has_its_own_class(labelled200):
+    _, labels = labelled200
+    factors = cartoon.FACTORS
+    bald = labels["hair_style"] == factors["hair_style"].index("bald")
+    assert bald.any()
+    assert np.all((labels["hair_colour"] == factors["hair_colour"].index("none (bald)")) == bald)
+    happy = labels["expression"] == factors["expression"].index("happy")
+    assert happy.any()
+    assert np.all((labels["eye_colour"] == factors["eye_colour"].index("closed")) == happy)
+
+
+def test_labels_agree_with_the_pictures(labelled200):
+    faces, labels = labelled200
+    n = len(faces)
+    # Background: the hue of the top-left corner, in the six bins the labels use.
+    corner = faces[:, 1, 1].astype(np.float64) / 255.0
+    hues = np.array([colorsys.rgb_to_hsv(*c)[0] for c in corner])
+    assert np.mean(np.floor(hues * 6 + 0.5).astype(int) % 6 == labels["background"]) > 0.9
+    # Skin tone: the palette runs from light to dark, and so does the skin below the eyes.
+    skin = np.median(faces[:, 64:72, 38:58].reshape(n, -1, 3).astype(np.float64), axis=1).mean(axis=1)
+    assert np.corrcoef(skin, labels["skin_tone"])[0, 1] < -0.9
+    # Hair colour: the crown of black-haired heads is darker than of blonde, platinum, silver ones.
+    crown = np.median(faces[:, 10:20, 40:56].reshape(n, -1, 3).astype(np.float64), axis=1).mean(axis=1)
+    names = cartoon.FACTORS["hair_colour"]
+    light = np.isin(labels["hair_colour"], [names.index(c) for c in ("blonde", "platinum", "silver")])
+    assert np.median(crown[labels["hair_colour"] == names.index("black")]) + 50 < np.median(crown[light])

@@ -58,3 +58,10 @@ def test_the_real_classifier_reaches_98_percent_held_out(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_PORT_CACHE", str(tmp_path))
     _, accuracy = classifier.load_classifier()
     assert accuracy >= 0.98
+
+
+def test_train_eval_every_logs_the_mnist_numbers():
+    result = {"samples": 4, "classifier_score": 3.5, "frechet_distance": 12.0,
+              "class_fractions": [0.5, 0.25, 0.25] + [0.0] * 7}
+    assert classifier.MnistScorer.scalars(result) == {
+        "classifier_score": 3.5, "frechet_distance": 12.0, "largest_class_fraction": 0.5}
