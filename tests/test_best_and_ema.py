@@ -70,6 +70,9 @@ class ScriptedScorer:
         return {"samples": len(generated), "classifier_score": 10.0 - distance,
                 "frechet_distance": distance, "class_fractions": [0.1] * 10}
 
+    def scalars(self, result):
+        return {"frechet_distance": result["frechet_distance"]}
+
 
 DISTANCES = [5.0, 2.0, 4.0, 3.0, 6.0]  # iterations 1..5: the lowest is iteration 2
 
@@ -86,7 +89,7 @@ class SmallEvaluationMonitor(evaluation.EvaluationMonitor):
 def best_run(tmp_path_factory):
     """A vanilla GAN trained 5 iterations through the command line with --eval-every 1."""
     scorer = ScriptedScorer(DISTANCES)
-    family = dataclasses.replace(mnist_cli.family(), evaluator=lambda print_fn=print: scorer)
+    family = dataclasses.replace(mnist_cli.family(), evaluator=lambda **_: scorer)
     out = str(tmp_path_factory.mktemp("best") / "gan")
     argv = ["train", "--steps", "5", "--batch-size", "8", "--seed", "6", "--eval-every", "1",
             "--checkpoint-every", "1", "--out", out]
@@ -107,7 +110,7 @@ def test_the_best_checkpoint_is_the_one_with_the_lowest_recorded_distance(best_r
     assert [c.step for c in run.checkpoints()] == [33, 34, 35]
     assert sorted(os.listdir(run.best_dir)) == ["ckpt-32.data-00000-of-00001", "ckpt-32.index"]
     # The kept weights are those that made the images scored 2.0.
-    regenerated = evaluation.generate_from_run(out, family, EVAL_SAMPLES, seed=6, which="best")
+    regenerated, _ = evaluation.generate_from_run(out, family, EVAL_SAMPLES, seed=6, which="best")
     np.testing.assert_array_equal(regenerated, scorer.seen[1])
     assert not np.array_equal(regenerated, scorer.seen[4])
 
