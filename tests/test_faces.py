@@ -1,7 +1,8 @@
 """The faces WGAN-GP (spec section 3): networks, data, command line and the original's API.
 
 The face networks are large (the critic's dense layer alone is 18432x1024), so the models
-are built once per fidelity and every training run here is a step or two on batches of 2.
+are built once per session (conftest.py's ``face_models``), and the one training run is
+conftest.py's ``face_run``: two iterations on batches of 2.
 """
 
 import json
@@ -16,7 +17,6 @@ import tensorflow as tf
 from PIL import Image
 
 from common import data
-from common.adversarial import build_model
 from common.errors import UserError
 from common.naming import tf1_variables
 from genface import cartoon, cli as genface_cli
@@ -47,9 +47,9 @@ FACE_CRITIC = {
 }
 
 
-@pytest.fixture(scope="module")
-def models():
-    return {fidelity: build_model(FACE, fidelity, seed=5) for fidelity in ("legacy", "fixed")}
+@pytest.fixture
+def models(face_models):
+    return face_models
 
 
 def shapes(network):
@@ -253,22 +253,6 @@ def test_paths_that_are_not_face_data_are_explained(tmp_path):
 
 
 # --- the command line and the original's API ---------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def face_run(tmp_path_factory):
-    """A two-iteration run of ``genface train`` on a folder of eight cartoon PNGs.
-
-    The memory budget is set below the folder's 216 KiB, so the run streams its faces from
-    disk: the whole file-backed path, through ``fit``, end to end.
-    """
-    root = tmp_path_factory.mktemp("face_run")
-    cartoon.write_face_folder(str(root / "faces"), 8, seed=3)
-    out = str(root / "run")
-    argv = ["train", "--data", str(root / "faces"), "--steps", "2", "--batch-size", str(BATCH),
-            "--seed", "9", "--checkpoint-every", "0", "--memory-budget-mb", "0.1", "--out", out]
-    assert genface_cli.main(argv) == 0
-    return out
 
 
 def test_genface_train_writes_the_run_folder_with_sampleface_grids(face_run):
