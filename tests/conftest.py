@@ -70,22 +70,40 @@ def gan_run(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="session")
-def face_run(tmp_path_factory):
+def _face_run(root, recipes=None):
     """``genface train`` for 2 iterations at batch 2 on a folder of eight cartoon PNGs.
 
     The memory budget is set below the folder's 216 KiB, so the run streams its faces from
-    disk: the whole file-backed path, through ``fit``, end to end. Read-only.
+    disk: the whole file-backed path, through ``fit``, end to end.
     """
-    from genface import cartoon
-    from genface.cli import main
+    import dataclasses
 
-    root = tmp_path_factory.mktemp("face_run")
+    from common import cli
+    from genface import cartoon
+    from genface.cli import family
+
     cartoon.write_face_folder(str(root / "faces"), 8, seed=3)
     out = str(root / "run")
-    assert main(["train", "--data", str(root / "faces"), "--steps", "2", "--batch-size", "2", "--seed", "9",
-                 "--checkpoint-every", "0", "--memory-budget-mb", "0.1", "--out", out]) == 0
+    program = family() if recipes is None else dataclasses.replace(family(), recipes=recipes)
+    assert cli.main(program, ["train", "--data", str(root / "faces"), "--steps", "2", "--batch-size", "2",
+                              "--seed", "9", "--checkpoint-every", "0", "--memory-budget-mb", "0.1",
+                              "--out", out]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def face_run(tmp_path_factory):
+    """:func:`_face_run` on the faces recipe with narrow layers (``fixtures/tiny_models.py``):
+    the command line, data path and run folder of ``genface``, in seconds. Read-only."""
+    from tests.fixtures.tiny_models import TINY_FACE_RECIPES
+
+    return _face_run(tmp_path_factory.mktemp("face_run"), TINY_FACE_RECIPES)
+
+
+@pytest.fixture(scope="session")
+def full_face_run(tmp_path_factory):
+    """:func:`_face_run` on the full-size faces model (23M parameters a network). Read-only."""
+    return _face_run(tmp_path_factory.mktemp("full_face_run"))
 
 
 @pytest.fixture(scope="session")
