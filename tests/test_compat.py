@@ -1,6 +1,6 @@
 """Run folders written by an earlier version keep loading, resuming and generating as they did.
 
-``tests/fixtures/runs`` holds run folders that ``genmnist train`` wrote at the commit named
+``tests/fixtures/run_folders`` holds run folders that ``genmnist train`` wrote at the commit named
 in its ``MANIFEST.json`` (the real recipes with narrow layers, ``fixtures/tiny_models.py``,
 so a checkpoint is a few KB), and what that version got from them
 (``<run>.expected.npz``, see ``fixtures/write_runs.py``). Every later version must load
@@ -26,7 +26,7 @@ from genmnist import cli as genmnist_cli
 from tests.fixtures.tiny_models import TINY_RECIPES
 from tests.helpers import model_state
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "runs")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "run_folders")
 MANIFEST = json.load(open(os.path.join(FIXTURES, "MANIFEST.json")))
 RUNS = sorted(MANIFEST["runs"])
 GRAPH = "_CHECKPOINTABLE_OBJECT_GRAPH"
