@@ -158,7 +158,7 @@ def test_faces_five_iterations_in_lockstep():
 
 
 @pytest.mark.slow
-def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself():
+def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself(deterministic_ops):
     """Why training is compared in lockstep: the original does not reproduce itself to 1e-4.
 
     Re-run with its largest weight tensor nudged by one float32 ulp, the original's own
@@ -177,7 +177,7 @@ def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself():
 
 
 @pytest.mark.slow
-def test_free_running_wgan_needs_the_critic_called_as_the_original_called_it(monkeypatch):
+def test_free_running_wgan_needs_the_critic_called_as_the_original_called_it(monkeypatch, deterministic_ops):
     """Free-running, the WGAN port stays within the plain 1e-4 of the original, but only
     because it calls the critic on the real and on the fake batch separately, as the
     original did: one concatenated call rounds exactly-cancelling gradient sums to ~1e-9
