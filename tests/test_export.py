@@ -247,6 +247,7 @@ def test_export_command_explains_itself_and_keeps_versions(gan_run, tmp_path, ca
     assert os.path.isfile(os.path.join(flat, "saved_model.pb"))
 
 
+@pytest.mark.slow  # two TensorFlow processes; the default suite has the in-process round trip below
 def test_keras_file_loaded_in_a_fresh_process_resumes_like_the_run_checkpoint(gan_run, tmp_path):
     keras_file = str(tmp_path / "gan.keras")
     assert main(["export", "--run", gan_run, "--format", "keras", "--out", keras_file]) == 0
