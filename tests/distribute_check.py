@@ -8,6 +8,9 @@ same data stream twice: on the default device, and under ``MirroredStrategy`` ov
 logical CPUs (each replica half of every global batch). Reported per model: the last
 step's losses of both, and per variable ``||a - b|| / ||a||`` and ``max|a - b|`` over the
 largest element of the variable's network (the scale the parity tests use).
+
+``{"recipes": "tiny"}`` in the request trains the narrow copies of the recipes
+(``tests/fixtures/tiny_models.py``) instead of the full-size ones.
 """
 
 import contextlib
@@ -32,6 +35,7 @@ from common.naming import tf1_variables  # noqa: E402
 from common.training import fit_steps  # noqa: E402
 from genmnist.cli import EMBEDDED  # noqa: E402
 from genmnist.models import RECIPES  # noqa: E402
+from tests.fixtures.tiny_models import TINY_RECIPES  # noqa: E402
 
 SEED = 3
 
@@ -60,8 +64,7 @@ def train(recipe, images, batch_size, start, steps, strategy, initial=None):
     return model, last
 
 
-def check(strategy, name, batch_size, start, steps):
-    recipe = RECIPES[name]
+def check(strategy, recipe, batch_size, start, steps):
     images = data.read_images(EMBEDDED, (28, 28, 1))[:512]
     keras.utils.set_random_seed(SEED)  # the same initial weights on every run of the test
     initial = [w.numpy() for w in build_model(recipe, seed=SEED).weights]
@@ -103,10 +106,11 @@ def dealt_rows(strategy):
 
 if __name__ == "__main__":
     request = json.loads(sys.argv[1])
+    recipes = TINY_RECIPES if request.pop("recipes", "full") == "tiny" else RECIPES
     # One strategy for the whole process: two MirroredStrategy objects over the same
     # devices can mix up their collective ops' instance keys.
     mirrored_strategy = distribute.make_strategy("mirrored")
     result = {"dealt_rows": dealt_rows(mirrored_strategy)}
     for name, (batch_size, start, steps) in request.items():
-        result[name] = check(mirrored_strategy, name, batch_size, start, steps)
+        result[name] = check(mirrored_strategy, recipes[name], batch_size, start, steps)
     print(json.dumps(result))

@@ -68,10 +68,10 @@ MNIST_CASES = [
     (["train", "--learning-rate", "inf"], r"argument --learning-rate: expected a positive finite number"),
     (["train", "--seed", "99999999999"], r"argument --seed: seed must be in 0\.\.2147483647"),
     (["train", "--fidelity", "exact"], r"argument --fidelity: invalid choice: 'exact'"),
-    (["generate", "--run", "{d}/face_run", "--out", "{d}/g.png"], r"a run of model 'face', this command handles \['gan', 'wgan'\]"),
-    (["generate", "--run", "{d}/mnist_run", "--z", "{d}/z7.npy", "--out", "{d}/g.png"], r"z7\.npy: latent vectors of shape \(2, 7\), this model needs \[N, 100\]"),
-    (["generate", "--run", "{d}", "--out", "{d}/g.png"], r"not a run folder \(no config\.json\)"),
-    (["generate", "--run", "{d}/mnist_run", "-n", "0", "--out", "{d}/g.png"], r"argument -n: expected a number of at least 1"),
+    (["generate", "--run", "{face_run}", "--out", "{out}/g.png"], r"a run of model 'face', this command handles \['gan', 'wgan'\]"),
+    (["generate", "--run", "{mnist_run}", "--z", "{d}/z7.npy", "--out", "{out}/g.png"], r"z7\.npy: latent vectors of shape \(2, 7\), this model needs \[N, 100\]"),
+    (["generate", "--run", "{d}", "--out", "{out}/g.png"], r"not a run folder \(no config\.json\)"),
+    (["generate", "--run", "{mnist_run}", "-n", "0", "--out", "{out}/g.png"], r"argument -n: expected a number of at least 1"),
 ]
 
 FACE_CASES = [
@@ -80,44 +80,44 @@ FACE_CASES = [
     (["train", "--data", "{d}/broken"], r"b\.jpg: .*(corrupt|unreadable|cannot|decode)"),
     (["train", "--data", "{d}/missing.csv"], r"not_there\.png"),
     (["train", "--data", "{d}/faces", "--batch-size", "64"], r"64 is larger than the data set \(3 images\)"),
-    (["generate", "--run", "{d}/mnist_run", "--out", "{d}/g.png"], r"a run of model 'gan', this command handles \['face'\]"),
+    (["generate", "--run", "{mnist_run}", "--out", "{out}/g.png"], r"a run of model 'gan', this command handles \['face'\]"),
 ]
 
 
-@pytest.fixture(scope="module")
-def runs(files):
-    assert genmnist(["train", "--steps", "1", "--batch-size", "4", "--data", str(files / "tiny.npz"),
-                     "--seed", "1", "--out", str(files / "mnist_run")]) == 0
-    assert genface(["train", "--steps", "1", "--batch-size", "2", "--data", str(files / "faces"),
-                    "--seed", "1", "--out", str(files / "face_run")]) == 0
-    return files
+@pytest.fixture
+def runs(files, gan_run, face_run):
+    """The bad files, and the shared runs of conftest.py (read-only) to point commands at."""
+    return files, {"mnist_run": gan_run, "face_run": face_run}
 
 
-def check(program, argv, message, files, capsys):
-    argv = [a.format(d=files) for a in argv]
+def check(program, argv, message, runs, out, capsys):
+    """``out``: this case's own folder for what the command would write."""
+    files, run_dirs = runs
+    argv = [a.format(d=files, out=out, **run_dirs) for a in argv]
     if argv[0] == "train":
-        argv += ["--out", str(files / "new_run")]
+        argv += ["--out", str(out / "new_run")]
     capsys.readouterr()
     assert status_of(program, argv) == 2
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1, err
     assert re.search(message, err), err
-    assert not (files / "new_run" / "config.json").exists()  # nothing half-made is left
+    # Nothing half-made is left.
+    assert not (out / "new_run" / "config.json").exists() and not (out / "g.png").exists()
 
 
 @pytest.mark.parametrize("argv, message", MNIST_CASES)
-def test_genmnist_bad_input(runs, capsys, argv, message):
-    check(genmnist, argv, message, runs, capsys)
+def test_genmnist_bad_input(runs, tmp_path, capsys, argv, message):
+    check(genmnist, argv, message, runs, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("argv, message", FACE_CASES)
-def test_genface_bad_input(runs, capsys, argv, message):
-    check(genface, argv, message, runs, capsys)
+def test_genface_bad_input(runs, tmp_path, capsys, argv, message):
+    check(genface, argv, message, runs, tmp_path, capsys)
 
 
-def test_debug_shows_the_traceback(runs, capsys):
-    assert status_of(genmnist, ["--debug", "train", "--data", str(runs / "empty.npz"), "--out",
-                                str(runs / "new_run")]) == 2
+def test_debug_shows_the_traceback(files, tmp_path, capsys):
+    assert status_of(genmnist, ["--debug", "train", "--data", str(files / "empty.npz"), "--out",
+                                str(tmp_path / "new_run")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" in err and "the data set is empty" in err

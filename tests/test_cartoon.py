@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 
-from genface import cartoon
 from genface.cartoon import draw_face, draw_faces, face_at, face_grid, write_face_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -144,10 +143,6 @@ def test_preview_command(tmp_path):
     grid = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB)
     assert grid.shape == (2 * 98 + 2, 8 * 98 + 2, 3)
     np.testing.assert_array_equal(grid[2:98, 2:98], draw_faces(1)[0])
-
-
-def test_size_is_96():
-    assert cartoon.SIZE == 96
 
 
 # --- the factors behind each face (what genface.scorer learns to read) -------------------

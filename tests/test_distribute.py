@@ -3,10 +3,13 @@
 * Two logical CPU devices under ``MirroredStrategy`` (configured in a fresh process,
   ``tests/distribute_check.py``, since TensorFlow fixes its devices when it starts): N
   steps equal N single-device steps on the same global batches, the vanilla GAN's
-  synchronised batch norm and warm-up phase included.
+  synchronised batch norm and warm-up phase included. By default on the recipes with
+  narrow layers (``tests/fixtures/tiny_models.py``: the same code, seconds to trace); the
+  full-size models are ``slow``.
 * Two worker processes on localhost under ``MultiWorkerMirroredStrategy`` (``TF_CONFIG``),
   through the command line: both exit cleanly, only the chief writes the run folder, and
-  its weights equal a single-device run's.
+  its weights equal a single-device run's (``slow``: two TensorFlow processes and a
+  full-size WGAN).
 
 "Equal" is judged as the parity tests judge it, within 1e-4 relative: per variable,
 ``max|a - b|`` over the largest element of its network and ``||a - b|| / ||a||``, every
@@ -40,13 +43,17 @@ def relative(a, b):
     return abs(a - b) / max(abs(b), 1e-30)
 
 
-@pytest.fixture(scope="module")
-def mirrored():
+def check_mirrored(recipes):
     # gan: steps 28..31 (two warm-up steps, two full ones), global batch 8; wgan: 2 iterations.
-    request = {"gan": [8, 28, 4], "wgan": [8, 0, 2]}
+    request = {"gan": [8, 28, 4], "wgan": [8, 0, 2], "recipes": recipes}
     done = run_python([os.path.join("tests", "distribute_check.py"), json.dumps(request)])
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def mirrored():
+    return check_mirrored("tiny")
 
 
 def test_each_replica_gets_its_rows_of_the_single_device_batch(mirrored):
@@ -56,14 +63,28 @@ def test_each_replica_gets_its_rows_of_the_single_device_batch(mirrored):
 
 @pytest.mark.parametrize("name", ["gan", "wgan"])
 def test_n_mirrored_steps_on_two_cpu_devices_equal_n_single_device_steps(mirrored, name):
-    result = mirrored[name]
+    # The narrow layers' bias vectors have 1 to 8 elements, whose own norm is a poor scale
+    # (d_b4 of the GAN ends near 0): judged per variable within 1e-3, by the parity
+    # tests' measure (the network's largest element) within the plain 1e-4.
+    assert_replicas_equal_one_device(mirrored[name], l2_tolerance=1e-3)
+
+
+@pytest.mark.slow
+def test_the_full_size_models_on_two_cpu_devices_equal_one_device():
+    result = check_mirrored("full")
+    for name in ("gan", "wgan"):
+        assert_replicas_equal_one_device(result[name])
+    assert result["gan"]["synchronized_bn"] == [True] * 4
+
+
+def assert_replicas_equal_one_device(result, l2_tolerance=TOLERANCE):
     assert result["replicas"] == 2
     assert result["g_updates"][0] == result["g_updates"][1] == 2
     one, two = result["logs"]
     for loss in ("d_loss", "g_loss"):
         assert relative(two[loss], one[loss]) < TOLERANCE, (loss, one, two)
     bad = {name: row for name, row in result["variables"].items()
-           if row["l2_rel"] > TOLERANCE or row["group_rel"] > TOLERANCE}
+           if row["l2_rel"] > l2_tolerance or row["group_rel"] > TOLERANCE}
     assert not bad, bad
 
 
@@ -81,6 +102,7 @@ def free_ports(count):
     return ports
 
 
+@pytest.mark.slow
 def test_two_workers_on_localhost_train_and_only_the_chief_writes(tmp_path):
     out = str(tmp_path / "run")
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]

@@ -10,12 +10,16 @@ from genmnist.cli import EMBEDDED, main
 
 
 @pytest.fixture
-def quick_classifier(tmp_path, monkeypatch):
-    """One epoch instead of twelve: these tests pin the wiring, not the accuracy."""
-    monkeypatch.setenv("GAN_PORT_CACHE", str(tmp_path / "cache"))
-    full = classifier.train_classifier
-    monkeypatch.setattr(classifier, "train_classifier", lambda **kw: full(epochs=1, **kw))
+def quick_classifier(classifier_cache, monkeypatch):
+    """The session's one-epoch classifier (conftest.py): these tests pin the wiring, not the
+    accuracy. Training again here would be a bug: ``train_classifier`` refuses."""
+    monkeypatch.setenv("GAN_PORT_CACHE", classifier_cache)
     monkeypatch.setattr(classifier, "MIN_ACCURACY", 0.8)
+
+    def no_training(**kwargs):
+        raise AssertionError("the cached classifier was not found; evaluate trained a new one")
+
+    monkeypatch.setattr(classifier, "train_classifier", no_training)
 
 
 def test_evaluate_real_digits_scores_near_the_ceiling(tmp_path, quick_classifier, capsys):
@@ -32,7 +36,7 @@ def test_evaluate_real_digits_scores_near_the_ceiling(tmp_path, quick_classifier
     assert generated["classifier_score"] == pytest.approx(ceiling["classifier_score"], rel=0.2)
     assert sum(generated["class_fractions"]) == pytest.approx(1.0, abs=1e-3)
     assert generated["frechet_distance"] < 20 * max(ceiling["frechet_distance"], 0.5)
-    assert "held-out accuracy" in capsys.readouterr().err  # printed at first use
+    assert "held-out accuracy" in capsys.readouterr().err  # the classifier's, with every report
 
 
 def test_evaluate_a_collapsed_generator_scores_badly(tmp_path, quick_classifier):
@@ -46,10 +50,8 @@ def test_evaluate_a_collapsed_generator_scores_badly(tmp_path, quick_classifier)
     assert report["generated"]["frechet_distance"] > 5 * report["real_held_out"]["frechet_distance"]
 
 
-def test_evaluate_a_run_folder(tmp_path, quick_classifier):
-    out = str(tmp_path / "gan")
-    assert main(["train", "--steps", "1", "--batch-size", "8", "--seed", "1", "--out", out]) == 0
-    assert main(["evaluate", "--run", out, "-n", "64", "--out", str(tmp_path / "g.json")]) == 0
+def test_evaluate_a_run_folder(tmp_path, quick_classifier, gan_run):
+    assert main(["evaluate", "--run", gan_run, "-n", "64", "--out", str(tmp_path / "g.json")]) == 0
     assert json.loads(open(tmp_path / "g.json").read())["generated"]["samples"] == 64
 
 

@@ -5,7 +5,6 @@ TensorFlow and runs outside the repository, so the test proves that users need n
 code: tensors go in and out as files through ``tf.io`` (no NumPy pickles either).
 """
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,11 +23,8 @@ from genmnist.cli import main
 from genmnist.models import GAN, RECIPES, WGAN
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRAIN = ["train", "--model", "gan", "--steps", "2", "--batch-size", "8", "--seed", "3",
-         "--checkpoint-every", "0"]
 SAMPLES = 2048  # z vectors for re-estimating batch-norm statistics in these tests
 BATCHES = {"gan": (1, 1000), "gan_batch_stats": (1, 1000), "wgan": (1, 1000), "face": (1, 32)}
-HAS_FACES = importlib.util.find_spec("genface.models") is not None
 
 
 def _env(with_repo):
@@ -63,14 +59,6 @@ def _clip(images):
 
 
 @pytest.fixture(scope="module")
-def gan_run(tmp_path_factory):
-    """A vanilla GAN trained 2 iterations in legacy fidelity (its moving statistics never move)."""
-    out = str(tmp_path_factory.mktemp("runs") / "gan")
-    assert main([*TRAIN, "--out", out]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
 def exports(gan_run, tmp_path_factory):
     """SavedModels of every kind, each with the in-process function it must agree with."""
     root = tmp_path_factory.mktemp("exports")
@@ -86,18 +74,11 @@ def exports(gan_run, tmp_path_factory):
     path, _, note = export.export_saved_model(wgan, str(root / "wgan"))
     assert note is None  # no batch norm, nothing to say
     made["wgan"] = (path, lambda z: _clip(wgan.generate(z)), None)
-    if HAS_FACES:
-        face = build_model(lookup_recipe("genface.models:face"), seed=1)
-        path, _, _ = export.export_saved_model(face, str(root / "face"))
-        made["face"] = (path, lambda z: _clip(face.generate(z)), None)
     return made, gan
 
 
-@pytest.fixture(scope="module")
-def served(exports, tmp_path_factory):
-    """Every SavedModel run on batches of 1 and 1000 in a process that imports only TensorFlow."""
-    made, _ = exports
-    work = tmp_path_factory.mktemp("served")
+def serve_in_plain_tensorflow(made, work):
+    """Every SavedModel run on its BATCHES in a process that imports only TensorFlow."""
     jobs = []
     for name, (path, _, _) in made.items():
         z_dim = 128 if name == "face" else 100
@@ -121,12 +102,12 @@ def served(exports, tmp_path_factory):
     return work
 
 
-@pytest.mark.parametrize("name", ["gan", "gan_batch_stats", "wgan", "face"])
-@pytest.mark.parametrize("which", [0, 1])
-def test_saved_model_in_plain_tensorflow_matches_the_generator(exports, served, name, which):
-    if name == "face" and not HAS_FACES:
-        pytest.skip("genface.models is not there yet")
-    made, _ = exports
+@pytest.fixture(scope="module")
+def served(exports, tmp_path_factory):
+    return serve_in_plain_tensorflow(exports[0], tmp_path_factory.mktemp("served"))
+
+
+def assert_served_like_the_generator(made, served, name, which):
     _, reference, _ = made[name]
     size = BATCHES[name][which]
     z_dim = 128 if name == "face" else 100
@@ -139,6 +120,22 @@ def test_saved_model_in_plain_tensorflow_matches_the_generator(exports, served, 
     np.testing.assert_array_equal(images_uint8, to_uint8(images))
 
 
+@pytest.mark.parametrize("name", ["gan", "gan_batch_stats", "wgan"])
+@pytest.mark.parametrize("which", [0, 1])
+def test_saved_model_in_plain_tensorflow_matches_the_generator(exports, served, name, which):
+    assert_served_like_the_generator(exports[0], served, name, which)
+
+
+@pytest.mark.slow
+def test_the_faces_saved_model_in_plain_tensorflow_matches_the_generator(face_models, tmp_path):
+    face = face_models["legacy"]
+    path, _, _ = export.export_saved_model(face, str(tmp_path / "face"))
+    made = {"face": (path, lambda z: _clip(face.generate(z)), None)}
+    served = serve_in_plain_tensorflow(made, tmp_path)
+    for which in (0, 1):
+        assert_served_like_the_generator(made, served, "face", which)
+
+
 def test_legacy_batch_stats_make_a_batch_of_one_degenerate(exports):
     made, _ = exports
     serve = tf.saved_model.load(made["gan_batch_stats"][0]).signatures["serving_default"]
@@ -146,10 +143,8 @@ def test_legacy_batch_stats_make_a_batch_of_one_degenerate(exports):
     np.testing.assert_array_equal(one, other)  # as documented: every z gives the same image
 
 
-def test_a_bgr_generator_is_served_as_rgb():
-    if not HAS_FACES:
-        pytest.skip("genface.models is not there yet")
-    face = build_model(lookup_recipe("genface.models:face"), seed=2)
+def test_a_bgr_generator_is_served_as_rgb(face_models):
+    face = face_models["legacy"]
     z = _z(2, 128, seed=3)
     server = export.GeneratorServer(face.generator, face.recipe, face.fidelity, channel_order="bgr")
     np.testing.assert_allclose(server.serve(tf.constant(z))["images"], _clip(face.generate(z))[..., ::-1],
@@ -258,6 +253,7 @@ def test_export_command_explains_itself_and_keeps_versions(gan_run, tmp_path, ca
     assert os.path.isfile(os.path.join(flat, "saved_model.pb"))
 
 
+@pytest.mark.slow  # two TensorFlow processes; the default suite has the in-process round trip below
 def test_keras_file_loaded_in_a_fresh_process_resumes_like_the_run_checkpoint(gan_run, tmp_path):
     keras_file = str(tmp_path / "gan.keras")
     assert main(["export", "--run", gan_run, "--format", "keras", "--out", keras_file]) == 0

@@ -1,9 +1,13 @@
 """The faces WGAN-GP (spec section 3): networks, data, command line and the original's API.
 
 The face networks are large (the critic's dense layer alone is 18432x1024), so the models
-are built once per fidelity and every training run here is a step or two on batches of 2.
+are built once per session (conftest.py's ``face_models``). The command line and the
+original's API are run on conftest.py's ``face_run``: ``genface train`` for two iterations
+on batches of 2, with the faces recipe's layers narrowed (``fixtures/tiny_models.py``);
+the same run of the full-size model is ``slow``.
 """
 
+import dataclasses
 import json
 import os
 import warnings
@@ -15,14 +19,16 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from common import data
-from common.adversarial import build_model
+from common import cli, data
+from common import images as image_io
 from common.errors import UserError
 from common.naming import tf1_variables
+from common.run import RunFolder
 from genface import cartoon, cli as genface_cli
 from genface import data as face_data
 from genface.facade import WGAN_GPModel
-from genface.models import FACE
+from genface.models import FACE, RECIPES
+from tests.fixtures.tiny_models import TINY_FACE_RECIPES
 from tests.wgan_reference import direct_critic_loss
 
 BATCH = 2
@@ -47,9 +53,9 @@ FACE_CRITIC = {
 }
 
 
-@pytest.fixture(scope="module")
-def models():
-    return {fidelity: build_model(FACE, fidelity, seed=5) for fidelity in ("legacy", "fixed")}
+@pytest.fixture
+def models(face_models):
+    return face_models
 
 
 def shapes(network):
@@ -255,46 +261,49 @@ def test_paths_that_are_not_face_data_are_explained(tmp_path):
 # --- the command line and the original's API ---------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def face_run(tmp_path_factory):
-    """A two-iteration run of ``genface train`` on a folder of eight cartoon PNGs.
+def narrow_genface():
+    return dataclasses.replace(genface_cli.family(), recipes=TINY_FACE_RECIPES)
 
-    The memory budget is set below the folder's 216 KiB, so the run streams its faces from
-    disk: the whole file-backed path, through ``fit``, end to end.
-    """
-    root = tmp_path_factory.mktemp("face_run")
-    cartoon.write_face_folder(str(root / "faces"), 8, seed=3)
-    out = str(root / "run")
-    argv = ["train", "--data", str(root / "faces"), "--steps", "2", "--batch-size", str(BATCH),
-            "--seed", "9", "--checkpoint-every", "0", "--memory-budget-mb", "0.1", "--out", out]
-    assert genface_cli.main(argv) == 0
-    return out
+
+class NarrowFaces(WGAN_GPModel):
+    """The original's API over the narrow faces recipe."""
+
+    recipes = TINY_FACE_RECIPES
+
+
+def assert_a_two_iteration_face_run(run, recipes):
+    assert sorted(os.listdir(os.path.join(run, "samples"))) == ["sampleface_0_epoch.png", "sampleface_1_epoch.png"]
+    grid = Image.open(os.path.join(run, "samples", "sampleface_1_epoch.png"))
+    assert grid.size == (8 * 96, 8 * 96) and grid.mode == "RGB"
+    config = json.load(open(os.path.join(run, "config.json")))
+    assert (config["model"], config["z_dim"], config["steps_done"]) == ("face", 128, 2)
+    model = RunFolder.open(run, recipes).load_model(recipes)
+    assert model.d_optimizer.iterations.numpy() == 10  # five critic updates an iteration
+    assert model.g_optimizer.iterations.numpy() == 2
 
 
 def test_genface_train_writes_the_run_folder_with_sampleface_grids(face_run):
-    assert sorted(os.listdir(os.path.join(face_run, "samples"))) == [
-        "sampleface_0_epoch.png", "sampleface_1_epoch.png"]
-    grid = Image.open(os.path.join(face_run, "samples", "sampleface_1_epoch.png"))
-    assert grid.size == (8 * 96, 8 * 96) and grid.mode == "RGB"
-    config = json.load(open(os.path.join(face_run, "config.json")))
-    assert (config["model"], config["z_dim"], config["steps_done"]) == ("face", 128, 2)
+    assert_a_two_iteration_face_run(face_run, TINY_FACE_RECIPES)
 
 
-def test_two_iterations_are_ten_critic_and_two_generator_updates(face_run):
-    from common.run import RunFolder
-    from genface.models import RECIPES
-
-    model = RunFolder.open(face_run, RECIPES).load_model(RECIPES)
-    assert model.d_optimizer.iterations.numpy() == 10
-    assert model.g_optimizer.iterations.numpy() == 2
+@pytest.mark.slow
+def test_the_full_size_faces_model_trains_generates_and_predicts(full_face_run, tmp_path):
+    assert_a_two_iteration_face_run(full_face_run, RECIPES)
+    out = str(tmp_path / "faces.npz")
+    assert genface_cli.main(["generate", "--run", full_face_run, "-n", "2", "--scale-factor", "2", "--out", out]) == 0
+    with np.load(out) as archive:
+        assert archive["images"].shape == (2, 192, 192, 3) and archive["raw"].shape == (2, 96, 96, 3)
+    face, big = WGAN_GPModel(96, 96, seed=0).prediction(full_face_run, scale_factor=2)
+    assert face.shape == (96, 96, 3) and big.shape == (192, 192, 3)
 
 
 def test_genface_generate_upscales_with_scale_factor(face_run, tmp_path, capsys):
     out = str(tmp_path / "faces.npz")
-    assert genface_cli.main(["generate", "--run", face_run, "-n", "4", "--scale-factor", "2",
-                             "--out", out]) == 0
+    assert cli.main(narrow_genface(), ["generate", "--run", face_run, "-n", "4", "--scale-factor", "2",
+                                       "--out", out]) == 0
     with np.load(out) as archive:
         assert archive["images"].shape == (4, 192, 192, 3) and archive["raw"].shape == (4, 96, 96, 3)
+        np.testing.assert_array_equal(archive["images"], image_io.resize(image_io.to_uint8(archive["raw"]), 2))
     assert "wrote 4 images" in capsys.readouterr().out
 
 
@@ -326,13 +335,15 @@ def test_the_facade_takes_bgr_images_and_trains_in_rgb(tmp_path, monkeypatch, fa
 
 
 def test_the_facade_prediction_returns_bgr_faces_and_their_upscaling(face_run):
-    face, big = WGAN_GPModel(96, 96, seed=0).prediction(face_run, scale_factor=2)
+    face, big = NarrowFaces(96, 96, seed=0).prediction(face_run, scale_factor=2)
     assert face.shape == (96, 96, 3) and big.shape == (192, 192, 3) and face.dtype == np.uint8
-    rgb, _ = WGAN_GPModel(96, 96, seed=0, channel_order="rgb").prediction(face_run)
+    rgb, rgb_big = NarrowFaces(96, 96, seed=0, channel_order="rgb").prediction(face_run, scale_factor=2)
     np.testing.assert_array_equal(face, rgb[..., ::-1])
+    np.testing.assert_array_equal(big, rgb_big[..., ::-1])
+    assert np.any(face != rgb)  # a face whose channels differ, so the flip is seen
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        faces, bigs = WGAN_GPModel(96, 96, seed=0).prediction(
+        faces, bigs = NarrowFaces(96, 96, seed=0).prediction(
             face_run, np.zeros((256, 256), np.uint8), scale_factor=1.5, batch_size=3)
     assert faces.shape == (3, 96, 96, 3) and bigs.shape == (3, 144, 144, 3)
     assert any("test_image has no effect" in str(w.message) for w in caught)

@@ -47,13 +47,34 @@ def test_grayscale_grid_is_written_as_grayscale(tmp_path):
     assert picture.mode == "L" and picture.size == (224, 224)
 
 
+def _bilinear(images, height, width):
+    """Half-pixel-centred bilinear resampling in NumPy, edges clamped, each pass rounded to
+    uint8 as PIL (and so scipy.misc.imresize, which called it) does: horizontal, vertical."""
+
+    def taps(n_in, n_out):
+        source = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+        low = np.floor(source).astype(int)
+        return low, np.minimum(low + 1, n_in - 1), source - low
+
+    x = images.astype(np.float64)
+    lo, hi, w = taps(x.shape[2], width)
+    x = np.floor(x[:, :, lo] * (1 - w)[:, None] + x[:, :, hi] * w[:, None] + 0.5)
+    lo, hi, w = taps(x.shape[1], height)
+    return np.floor(x[:, lo] * (1 - w)[:, None, None] + x[:, hi] * w[:, None, None] + 0.5)
+
+
 def test_resize_is_bilinear_like_imresize():
     image = np.zeros((1, 2, 2, 1), np.uint8)
     image[0, :, 1] = 200
+    # By hand: output pixel centres 0.25, 0.75, 1.25, 1.75 fall at -0.25, 0.25, 0.75, 1.25
+    # of the input's pixel grid: 0 (clamped), 0.75 * 0 + 0.25 * 200, 150, 200 (clamped).
     out = images.resize(image, scale_factor=2)
-    assert out.shape == (1, 4, 4, 1)
-    row = out[0, 0, :, 0]
-    assert row[0] == 0 and row[-1] == 200 and 0 < row[1] < row[2] < 200  # interpolated
+    np.testing.assert_array_equal(out[0, :, :, 0], [[0, 50, 150, 200]] * 4)
+    pictures = np.random.default_rng(0).integers(0, 256, (3, 9, 7, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(images.resize(pictures, scale_factor=2), _bilinear(pictures, 18, 14))
+    # At 1.5 PIL's fixed-point weights round a few values the other way.
+    off = np.abs(images.resize(pictures, scale_factor=1.5).astype(int) - _bilinear(pictures, 14, 10))
+    assert off.max() <= 1 and np.mean(off > 0) < 0.05
     with pytest.raises(ValueError, match="positive"):
         images.resize(image, scale_factor=0)
 

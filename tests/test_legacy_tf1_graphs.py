@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 from common.legacy_tf1 import LegacyGraph, read_checkpoint, write_random_checkpoint
+from tests.helpers import numpy_generator
 
 TN = ("truncated_normal",)  # truncated normal, stddev 0.02
 ZEROS = ("zeros",)
@@ -166,7 +167,8 @@ def graphs():
         g.close()
 
 
-ALL_MODELS = ["gan", "wgan", "face"]
+FACE = pytest.param("face", marks=pytest.mark.slow)  # a 23M-parameter graph per test
+ALL_MODELS = ["gan", "wgan", FACE]
 
 
 # --------------------------------------------------------------------------------------
@@ -311,7 +313,7 @@ def test_gan_losses_match_numpy(graphs):
     assert g.generate(np.zeros((7, 100), np.float32)).shape == (7, 28, 28, 1)
 
 
-@pytest.mark.parametrize("model", ["wgan", "face"])
+@pytest.mark.parametrize("model", ["wgan", FACE])
 def test_wgan_losses_and_penalty_match_numpy(graphs, model):
     g = graphs(model)
     z, x, alpha = make_inputs(g)
@@ -333,7 +335,7 @@ def test_wgan_losses_and_penalty_match_numpy(graphs, model):
     assert np.all((out["gen"] >= 0) & (out["gen"] <= 1))  # sigmoid generator
 
 
-@pytest.mark.parametrize("model", ["wgan", "face"])
+@pytest.mark.parametrize("model", ["wgan", FACE])
 def test_fed_alpha_is_used_and_unfed_alpha_is_random(graphs, model):
     g = graphs(model)
     z, x, alpha = make_inputs(g)
@@ -365,16 +367,17 @@ def test_penalty_gradient_is_the_critic_gradient(graphs):
 
 
 def test_batch_norm_phase_semantics(graphs):
-    # With the initial moving statistics (0, 1) and beta 0, phase False is x / sqrt(1 + eps)
-    # through the whole generator; phase True normalises by the z batch (Q2's generate).
+    # Against the generator written out in NumPy (tests/helpers.py): phase True normalises
+    # by the statistics of the z batch itself (Q2's generate), so a sample depends on the
+    # others in its batch; phase False by the moving statistics, here the initial 0 and 1.
     g = graphs("gan")
     z, _, _ = make_inputs(g)
-    train_mode = g.generate(z, phase=True)
-    infer_mode = g.generate(z, phase=False)
-    assert not np.allclose(train_mode, infer_mode)
-    # Batch statistics make each sample depend on the others in its batch.
-    assert not np.allclose(g.generate(z[:2], phase=True), train_mode[:2], atol=1e-6)
-    np.testing.assert_allclose(g.generate(z[:2], phase=False), infer_mode[:2], rtol=1e-5, atol=1e-6)
+    variables = g.variables()
+    for batch in (z, z[:2]):
+        np.testing.assert_allclose(g.generate(batch, phase=True), numpy_generator(variables, batch),
+                                   rtol=0, atol=1e-5)
+        np.testing.assert_allclose(g.generate(batch, phase=False),
+                                   numpy_generator(variables, batch, batch_statistics=False), rtol=0, atol=1e-5)
 
 
 def test_batch_norm_layer_matches_contrib_formulas():
@@ -519,13 +522,14 @@ def test_same_seed_and_inputs_give_the_same_training(model):
     # The same to float32 rounding, not always to the bit: now and then (about one build
     # in twenty under load, with one thread or many) the TF1 runtime rounds one WGAN
     # critic step differently: g_loss 40.73997 against 40.74004 (seen 2026-11-23). Adam
-    # can turn one rounding of a near-zero gradient into a step of up to the learning
-    # rate, hence the absolute tolerance; another seed is thousands of times further off.
+    # turns the rounding of a gradient that cancels to about 0 into a step of up to the
+    # learning rate, in such elements only; another seed moves all of them.
     np.testing.assert_allclose(loss_a["d_losses"], loss_b["d_losses"], rtol=1e-5)
     np.testing.assert_allclose(loss_a["g_loss"], loss_b["g_loss"], rtol=1e-5)
-    for name in vars_a:
-        np.testing.assert_allclose(vars_a[name], vars_b[name], rtol=1e-5, atol=lr, err_msg=name)
-    assert max(np.abs(vars_a[n] - vars_other[n]).max() for n in vars_a) > 100 * lr
+    a, b, other = (np.concatenate([v[name].ravel() for name in sorted(vars_a)]) for v in (vars_a, vars_b, vars_other))
+    assert np.mean(np.isclose(b, a, rtol=1e-5, atol=1e-7)) > 0.999
+    assert np.abs(a - b).max() <= 2 * 5 * lr  # at most five updates of one element, each up to lr
+    assert np.mean(np.isclose(other, a, rtol=1e-5, atol=1e-7)) < 0.5
 
 
 def test_write_random_checkpoint(tmp_path):

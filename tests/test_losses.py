@@ -41,6 +41,15 @@ def test_wasserstein_losses_keep_the_originals_sign():
     assert float(losses.wasserstein_generator_loss(fake)) == -1.0
 
 
+def test_the_penalty_points_are_x_plus_alpha_times_g_minus_x():
+    rng = np.random.default_rng(5)
+    real, fake = rng.uniform(size=(2, 4, 4, 1)), rng.uniform(size=(2, 4, 4, 1))
+    for alpha in (rng.uniform(size=(2, 4, 4, 1)), rng.uniform(size=(2, 1, 1, 1))):  # per pixel, per sample
+        ours = losses.interpolate(*(tf.constant(a, tf.float32) for a in (real, fake, alpha)))
+        np.testing.assert_allclose(ours, real + alpha * (fake - real), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(losses.interpolate(real, fake, 0.0), real)  # alpha 0: the real image
+
+
 def _tiny_critic():
     kernel = tf.constant(np.random.default_rng(2).normal(size=(2 * 3 * 1, 1)), tf.float32)
 

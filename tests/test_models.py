@@ -3,9 +3,7 @@
 import numpy as np
 import pytest
 
-from common.adversarial import build_model
 from common.naming import tf1_variables
-from genmnist.models import GAN, WGAN
 
 # Spec section 1 (vanilla GAN), every variable of the TF1 graph but the optimiser's.
 GAN_GENERATOR = {
@@ -45,14 +43,14 @@ def shapes(network):
     return {name: tuple(v.shape) for name, v in tf1_variables(network).items()}
 
 
-@pytest.fixture(scope="module")
-def gan():
-    return build_model(GAN, seed=3)
+@pytest.fixture
+def gan(real_models):
+    return real_models["gan"]
 
 
-@pytest.fixture(scope="module")
-def wgan():
-    return build_model(WGAN, seed=3)
+@pytest.fixture
+def wgan(real_models):
+    return real_models["wgan"]
 
 
 def test_gan_variables_are_the_originals_by_name_and_shape(gan):

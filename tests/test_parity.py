@@ -13,7 +13,9 @@ The oracle is :mod:`common.legacy_tf1.graphs`, the original's three graphs rebui
 * bad checkpoints are UserErrors naming every variable that is wrong.
 
 Small batches keep it quick: GAN 8, WGAN 4, faces 2 (the faces model has two
-18432x1024 dense layers); the GAN's 30 warm-up steps are shortened to 2.
+18432x1024 dense layers, so its rows are ``slow``); the GAN's 30 warm-up steps are
+shortened to 2. Rows are judged here against the bounds above, not by the tolerance
+``compare`` chose for them.
 """
 
 import json
@@ -28,19 +30,22 @@ from common.errors import UserError
 from common.legacy_tf1 import LegacyGraph, read_checkpoint, write_random_checkpoint
 from common.legacy_tf1 import checkpoints
 from common.legacy_tf1.compare import compare, default_images
+from genface.models import RECIPES as FACE_RECIPES
 from genmnist.models import RECIPES as MNIST_RECIPES
-
-try:
-    from genface.models import RECIPES as FACE_RECIPES
-except ImportError:  # the faces model is written in parallel; its tests wait for it
-    FACE_RECIPES = {}
 
 RECIPES = {**MNIST_RECIPES, **FACE_RECIPES}
 BATCH = {"gan": 8, "wgan": 4, "face": 2}
-ITERATIONS = {"gan": 5, "wgan": 5, "face": 1}  # faces: 5 iterations in the slow test below
+ITERATIONS = {"gan": 5, "wgan": 5, "face": 1}  # faces: 5 iterations in a test of their own
 WARM_UP = 2
-ALL = ["gan", "wgan", pytest.param("face", marks=pytest.mark.skipif(
-    "face" not in FACE_RECIPES, reason="genface.models (the faces recipe) is not there yet"))]
+ALL = ["gan", "wgan", pytest.param("face", marks=pytest.mark.slow)]
+# GitHub issue 4's bounds for float32: forward outputs within 1e-5 absolute; losses within
+# 1e-5 of max(|loss|, 1); the gradient of a variable within 1e-4 of its loss's largest
+# gradient element; a variable within 1e-4 of its group's largest element.
+BOUNDS = {"forward": 1e-5, "loss": 1e-5, "gradient": 1e-4, "variable": 1e-4}
+# Where the original itself, re-run with one weight tensor one ulp off, moves a row by d
+# (compare's "original vs itself": now and then the TF1 runtime rounds a WGAN critic step
+# ~1e-4 differently), no port can do better than d: such a row may reach 10 d.
+DRIFT_ALLOWANCE = 10
 
 
 def recipe(name):
@@ -61,12 +66,18 @@ def reports():
     return get
 
 
+def measured(row):
+    """The row's difference in the unit its bound is in: absolute for forward outputs, else relative."""
+    return row.max_abs if row.kind == "forward" else row.max_abs / row.scale
+
+
 def assert_rows_within(report, kind, expected_count=None):
     rows = report.rows_of(kind)
     assert rows, kind
     if expected_count is not None:
         assert len(rows) == expected_count
-    bad = [(r.quantity, r.max_abs, r.rel) for r in rows if not r.ok]
+    bad = [(r.quantity, measured(r), r.reference) for r in rows
+           if not measured(r) <= max(BOUNDS[kind], DRIFT_ALLOWANCE * (r.reference or 0.0))]
     assert not bad, bad
 
 
@@ -84,7 +95,6 @@ def test_state_is_loaded_bit_for_bit_and_forward_outputs_agree_within_1e5(report
     if name == "gan":
         expected.add("generator output (moving statistics)")
     assert set(forward) == expected
-    assert all(r.measure == "abs" and r.tolerance == max(1e-5, 10 * (r.reference or 0)) for r in forward.values())
     assert_rows_within(report, "forward")
 
 
@@ -96,8 +106,8 @@ def test_losses_agree_within_1e5_relative(reports, name):
             "g_loss at every training step (lockstep)"} <= losses
     if name != "gan":
         assert "gradient penalty" in losses
-    for row in report.rows_of("loss"):  # 1e-5, or 10x the nudged original's own deviation
-        assert row.tolerance == max(1e-5, 10 * (row.reference or 0)), row
+    for row in report.rows_of("loss"):  # relative to max(|loss|, 1), see BOUNDS
+        assert row.scale >= 1.0, row
     assert_rows_within(report, "loss")
 
 
@@ -125,7 +135,6 @@ def test_every_variable_after_the_iterations_agrees_within_1e4_relative(reports,
         assert inert == {f"g_b{k}{s}" for k in range(1, 5) for s in ("", "/Adam", "/Adam_1")}
     else:
         assert not inert
-    assert report.ok, report.format(only_failures=True)
 
 
 @pytest.fixture(scope="module")
@@ -142,17 +151,20 @@ def layouts():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif("face" not in FACE_RECIPES, reason="genface.models (the faces recipe) is not there yet")
 def test_faces_five_iterations_in_lockstep():
     report = compare(recipe("face"), seed=1, batch_size=2, iterations=5)
-    assert report.ok, report.format(only_failures=True)
+    for kind in BOUNDS:
+        assert_rows_within(report, kind)
 
 
 FREE_RUNNING_GAN = """
+import sys
+sys.path.insert(0, "tests")
+from test_parity import BOUNDS, assert_rows_within, recipe
 from common.legacy_tf1.compare import compare
-from genmnist.models import RECIPES
-report = compare(RECIPES["gan"], seed=0, batch_size=8, iterations=5, warm_up_steps=2, free_running=True)
-assert report.ok, report.format(only_failures=True)
+report = compare(recipe("gan"), seed=0, batch_size=8, iterations=5, warm_up_steps=2, free_running=True)
+for kind in BOUNDS:
+    assert_rows_within(report, kind)
 drifts = [r.reference for r in report.rows_of("variable") if r.quantity.startswith("g_w")]
 assert max(drifts) > 1e-3, drifts
 losses = [r for r in report.rows_of("loss") if "every training step" in r.quantity]
@@ -160,6 +172,7 @@ assert losses and all(r.rel < 1e-4 for r in losses)  # the losses stay close all
 """
 
 
+@pytest.mark.slow
 def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself():
     """Why training is compared in lockstep: the original does not reproduce itself to 1e-4.
 
@@ -167,7 +180,7 @@ def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself():
     generator weights end the 2 + 5 steps more than 1e-3 away (relative to their scale):
     Adam moves every weight by up to a learning rate (5e-4, against weights of ~0.02)
     whatever its gradient, so near-zero gradients go whichever way their rounding says.
-    The free-running port stays within that envelope (DRIFT_FACTOR times it).
+    The free-running port stays within that envelope (DRIFT_ALLOWANCE times it).
 
     Run with oneDNN's custom CPU kernels off: on CPUs with AMX (Sapphire Rapids) oneDNN
     picks different matmul kernels for the TF1 graph and for the port's function, whose
@@ -184,7 +197,7 @@ def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself():
 
 
 @pytest.mark.slow
-def test_free_running_wgan_needs_the_critic_called_as_the_original_called_it(monkeypatch):
+def test_free_running_wgan_needs_the_critic_called_as_the_original_called_it(monkeypatch, deterministic_ops):
     """Free-running, the WGAN port stays within the plain 1e-4 of the original, but only
     because it calls the critic on the real and on the fake batch separately, as the
     original did: one concatenated call rounds exactly-cancelling gradient sums to ~1e-9
@@ -193,7 +206,8 @@ def test_free_running_wgan_needs_the_critic_called_as_the_original_called_it(mon
 
     plain = compare(recipe("wgan"), seed=0, batch_size=4, iterations=5, free_running=True,
                     drift_reference=False)
-    assert plain.ok, plain.format(only_failures=True)
+    for kind in BOUNDS:
+        assert_rows_within(plain, kind)
 
     def concatenated(self, real, fake):
         logits = self.discriminator(tf.concat([real, fake], axis=0), training=True)
@@ -202,7 +216,7 @@ def test_free_running_wgan_needs_the_critic_called_as_the_original_called_it(mon
     monkeypatch.setattr(adversarial.AdversarialModel, "discriminator_logits", concatenated)
     report = compare(recipe("wgan"), seed=0, batch_size=4, iterations=5, free_running=True,
                      drift_reference=False)
-    assert not report.ok
+    assert any(measured(r) > BOUNDS[r.kind] for r in report.rows if r.kind in BOUNDS)
     assert report.worst("variable").rel > 3 * plain.worst("variable").rel
 
 
@@ -460,7 +474,8 @@ def test_a_generator_of_another_z_dim_is_imported_with_it(tmp_path):
 def test_compare_command_exits_0_within_tolerance_and_1_above(capsys):
     from genmnist.cli import main
 
-    fast = ["compare", "--model", "gan", "--iterations", "1", "--warm-up-steps", "1", "--batch-size", "4"]
+    fast = ["compare", "--model", "gan", "--iterations", "1", "--warm-up-steps", "1", "--batch-size", "4",
+            "--no-drift-reference"]
     assert main(fast) == 0
     out = capsys.readouterr().out
     assert "gradient of d_loss / discriminator/d_w1" in out and "within tolerance" in out

@@ -19,25 +19,10 @@ import tensorflow as tf
 
 from common import adversarial, data
 from common.adversarial import build_model
-from common.naming import tf1_variables
-from genmnist.cli import EMBEDDED
 from genmnist.models import GAN, WGAN
+from tests.helpers import assert_same_state, quiet, run_config
 
 BATCH = 8
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return data.read_images(EMBEDDED, (28, 28, 1))[:256]
-
-
-def snapshot(model):
-    values = {}
-    for network in (model.generator, model.discriminator):
-        values.update({name: np.array(v.numpy()) for name, v in tf1_variables(network).items()})
-    for label, optimizer in (("d", model.d_optimizer), ("g", model.g_optimizer)):
-        values.update({f"{label}/{i}": np.array(v.numpy()) for i, v in enumerate(optimizer.variables)})
-    return values
 
 
 def train_from(recipe, digits, start, steps, fidelity="legacy", **options):
@@ -55,10 +40,7 @@ def test_reusing_the_generator_pass_is_bit_for_bit_the_two_pass_step(digits, mon
     assert reused.reuses_generator_pass
     monkeypatch.setattr(adversarial.AdversarialModel, "reuses_generator_pass", property(lambda self: False))
     two_pass, _ = train_from(GAN, digits, 28, 4)
-    a, b = snapshot(reused), snapshot(two_pass)
-    assert a.keys() == b.keys()
-    for name in a:
-        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    assert_same_state(reused, two_pass)
 
 
 def test_fixed_fidelity_keeps_both_generator_passes():
@@ -109,9 +91,10 @@ def test_mixed_bfloat16_trains_with_float32_losses_and_weights(digits, recipe):
     assert all(v.dtype == "float32" for v in model.generator.weights + model.discriminator.weights)
     assert all(np.isfinite(history[k][-1]) for k in ("d_loss", "g_loss"))
     reference, reference_history = train_from(recipe, digits, start, 1)
-    # bfloat16 keeps 8 bits of mantissa: the first losses agree to about 1%.
+    # bfloat16 keeps 8 bits of mantissa (a relative step of 2^-8 = 0.4%): the losses of the
+    # first iteration agreed within 0.15% for two seeds of either model; 1% is 2.5 such steps.
     for key in ("d_loss", "g_loss"):
-        assert abs(history[key][-1] - reference_history[key][-1]) <= 0.05 * abs(reference_history[key][-1]) + 0.05
+        np.testing.assert_allclose(history[key][-1], reference_history[key][-1], rtol=1e-2, atol=0, err_msg=key)
     images = np.asarray(model.generate(np.zeros((2, recipe.z_dim), np.float32)))
     assert images.dtype == np.float32
 
@@ -146,16 +129,13 @@ def test_train_records_the_speed_options_and_resume_keeps_them(tmp_path, capsys)
     assert json.load(open(os.path.join(out, "config.json")))["steps_done"] == 2
 
 
-def test_every_iterations_losses_reach_tensorboard(tmp_path):
+def test_every_iterations_losses_reach_tensorboard(tmp_path, digits):
     from common.run import RunFolder
     from common.training import train
-    from genmnist.models import RECIPES
+    from tests.fixtures.tiny_models import TINY_RECIPES
 
-    config = {"model": "wgan", "fidelity": "legacy", "seed": 2, "batch_size": 4, "learning_rate": 1e-4,
-              "z_dim": 100, "image_shape": [28, 28, 1], "data": None, "steps": 3}
-    run = RunFolder.create(str(tmp_path / "run"), config)
-    train(run, RECIPES, data.read_images(EMBEDDED, (28, 28, 1))[:64], 3, checkpoint_every=0, verbose=0,
-          print_fn=lambda *a: None)
+    run = RunFolder.create(str(tmp_path / "run"), run_config("wgan", seed=2, batch_size=4, steps=3))
+    train(run, TINY_RECIPES, digits, 3, checkpoint_every=0, verbose=0, print_fn=quiet)
     steps = {}
     for name in os.listdir(run.logs_dir):
         for event in tf.compat.v1.train.summary_iterator(os.path.join(run.logs_dir, name)):
