@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from genface import cartoon
 from genface.cartoon import draw_face, draw_faces, face_at, face_grid, write_face_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
