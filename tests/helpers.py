@@ -1,8 +1,35 @@
 """Small functions several test files share (fixtures are in conftest.py)."""
 
+import os
+import subprocess
+import sys
+import time
+
 import numpy as np
 
 from common.naming import tf1_variables
+
+
+def start_training(out, *extra):
+    """``genmnist train`` of a vanilla GAN (batch 8, 100000 steps) in a child process."""
+    env = dict(os.environ, PYTHONPATH=os.getcwd(), PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "genmnist", "train", "--model", "gan", "--steps", "100000",
+                             "--batch-size", "8", *extra, "--out", out],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def wait_for(process, text, timeout=240):
+    """Read the child's output until ``text`` appears; return what was read."""
+    seen, deadline = "", time.time() + timeout
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen += line
+        if text in line:
+            return seen
+    process.kill()
+    raise AssertionError(f"{text!r} never appeared; output:\n{seen}\n{process.stderr.read()[-3000:]}")
 
 
 def run_config(model="gan", **changes):

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -19,29 +18,14 @@ from common.run import RunFolder
 from common.training import train
 from genmnist.cli import EMBEDDED
 from genmnist.models import RECIPES
+from tests import helpers
+from tests.helpers import wait_for
 
 ENV = dict(os.environ, PYTHONPATH=os.getcwd(), PYTHONUNBUFFERED="1")
 
 
 def start_training(out, *extra):
-    return subprocess.Popen(
-        [sys.executable, "-m", "genmnist", "train", "--model", "gan", "--steps", "100000",
-         "--batch-size", "8", "--seed", "1", "--out", out, *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-
-
-def wait_for(process, text, timeout=180):
-    """Read the child's output until ``text`` appears; return what was read."""
-    seen, deadline = "", time.time() + timeout
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen += line
-        if text in line:
-            return seen
-    process.kill()
-    raise AssertionError(f"{text!r} never appeared; output:\n{seen}\n{process.stderr.read()[-3000:]}")
+    return helpers.start_training(out, "--seed", "1", *extra)
 
 
 def steps_in(out):

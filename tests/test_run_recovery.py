@@ -6,9 +6,7 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -20,8 +18,8 @@ from common.errors import UserError
 from common.run import RunFolder
 from genmnist.cli import EMBEDDED, main
 from genmnist.models import RECIPES
+from tests.helpers import start_training, wait_for
 
-ENV = dict(os.environ, PYTHONPATH=os.getcwd(), PYTHONUNBUFFERED="1")
 TINY = ["--batch-size", "8", "--seed", "5"]
 
 
@@ -60,22 +58,7 @@ def steps_in_checkpoints(out):
 
 
 def start(out, *extra):
-    return subprocess.Popen([sys.executable, "-m", "genmnist", "train", "--steps", "100000", *TINY,
-                             "--out", out, *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-
-
-def wait_for(process, text, timeout=240):
-    seen, deadline = "", time.time() + timeout
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen += line
-        if text in line:
-            return seen
-    process.kill()
-    raise AssertionError(f"{text!r} never appeared:\n{seen}\n{process.stderr.read()[-3000:]}")
+    return start_training(out, "--seed", "5", *extra)
 
 
 def test_sigterm_writes_a_checkpoint_exits_143_and_the_same_command_resumes(tmp_path):
