@@ -179,11 +179,15 @@ def save_image(image, path):
             f"{path}: a {width}x{height} picture ({width * height / 1e6:.1f} million pixels) is more "
             f"than the {MAX_PICTURE_PIXELS / 1e6:.1f} million a picture may have; write the images "
             f"to an .npz instead, or fewer or smaller images")
-    suffix = os.path.splitext(path)[1] or ".png"
-    partial = f"{path}.partial{suffix}"
+    return _write_beside(path, Image.fromarray(image).save, "picture", ".png")
+
+
+def _write_beside(path, save, what, default_suffix):
+    """``save(partial)`` beside ``path``, then rename: never half a file; a failed write is a UserError."""
+    partial = f"{path}.partial{os.path.splitext(path)[1] or default_suffix}"
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        Image.fromarray(image).save(partial)
+        save(partial)
         os.replace(partial, path)
     except BaseException as exc:
         try:
@@ -191,7 +195,7 @@ def save_image(image, path):
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise UserError(f"{path}: cannot write the picture ({exc.strerror or exc}); choose a "
+            raise UserError(f"{path}: cannot write the {what} ({exc.strerror or exc}); choose a "
                             f"writable file path") from exc
         raise
     return path
@@ -201,21 +205,11 @@ def save_animation(frames, path, frame_ms=120):
     """Write uint8 ``[H, W, C]`` frames as a looping animated GIF, atomically as :func:`save_image`."""
     path = check_image_path(path)
     pictures = [Image.fromarray(f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f) for f in frames]
-    partial = f"{path}.partial{os.path.splitext(path)[1] or '.gif'}"
-    try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+    def save(partial):
         pictures[0].save(partial, save_all=True, append_images=pictures[1:], duration=frame_ms, loop=0)
-        os.replace(partial, path)
-    except BaseException as exc:
-        try:
-            os.remove(partial)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise UserError(f"{path}: cannot write the animation ({exc.strerror or exc}); choose a "
-                            f"writable file path") from exc
-        raise
-    return path
+
+    return _write_beside(path, save, "animation", ".gif")
 
 
 def save_grid(images, path, rows=None, cols=None, scaling="clip"):
