@@ -71,34 +71,27 @@ def non_negative_int(text):
     return value
 
 
-def positive_float(text):
+def _float(text, holds, expected):
+    """``text`` as a float for which ``holds(value)``; else an argparse error saying ``expected``."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+    if not holds(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
     return value
+
+
+def positive_float(text):
+    return _float(text, lambda v: 0 < v < float("inf"), "a positive finite number")
 
 
 def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number of at least 0, got {text}")
-    return value
+    return _float(text, lambda v: 0 <= v < float("inf"), "a finite number of at least 0")
 
 
 def decay_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a decay strictly between 0 and 1 (such as 0.999), got {text}")
-    return value
+    return _float(text, lambda v: 0 < v < 1, "a decay strictly between 0 and 1 (such as 0.999)")
 
 
 def steps_int(text):
