@@ -38,11 +38,16 @@ import threading
 from typing import Callable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from common import distribute, losses
+from common import batch_norm, distribute, losses
 
 FIDELITIES = ("legacy", "fixed")
+# The averaged generator's batch-norm statistics come from this many samples of it
+# (see AdversarialModel.use_averaged_weights), drawn from this seed.
+AVERAGED_STATISTICS_SAMPLES = 5_000
+AVERAGED_STATISTICS_SEED = 0
 # The compute precisions a model can be built with (Keras dtype policies). Variables stay
 # float32 in all of them; the mixed ones compute layers in 16 bits, losses in float32.
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -57,7 +62,7 @@ class Recipe:
     image_shape: tuple
     build_generator: Callable
     build_discriminator: Callable
-    loss: str  # "minimax" or "wasserstein"
+    loss: str  # a key of losses.ADVERSARIAL_LOSSES: "minimax", "wasserstein" or "hinge"
     discriminator_steps: int
     pretrain_steps: int
     share_z: bool  # the generator step reuses the last discriminator step's z
@@ -66,7 +71,7 @@ class Recipe:
     default_learning_rate: float
     beta1: float
     beta2: float = 0.999
-    penalty_weight: float = 10.0
+    penalty_weight: float = 0.0  # of the WGAN-GP gradient penalty; 0: no penalty
     # Quirk Q3: the vanilla GAN's tanh generator was trained on [0, 1] data. In fixed
     # fidelity its data is scaled to [-1, 1] and its outputs mapped back.
     symmetric_data_when_fixed: bool = False
@@ -386,20 +391,24 @@ class AdversarialModel(keras.Model):
             return logits[:tf.shape(real)[0]], logits[tf.shape(real)[0]:]
         return self.critic(real), self.critic(fake)
 
+    @property
+    def has_penalty(self):
+        return self.recipe.penalty_weight > 0
+
     def discriminator_loss(self, real, fake, alpha=None):
         fake = tf.cast(fake, tf.float32)  # G's raw outputs are 16-bit under mixed precision
         real_logits, fake_logits = self.discriminator_logits(real, fake)
-        if self.recipe.loss == "minimax":
-            return losses.minimax_discriminator_loss(real_logits, fake_logits), fake_logits
-        loss = losses.wasserstein_critic_loss(real_logits, fake_logits)
-        norm_axes = (1, 2, 3) if self.fidelity == "fixed" else (1,)
-        penalty = losses.gradient_penalty(self.critic, real, fake, alpha, norm_axes)
-        return loss + self.recipe.penalty_weight * penalty, fake_logits
+        discriminator_loss, _ = losses.ADVERSARIAL_LOSSES[self.recipe.loss]
+        loss = discriminator_loss(real_logits, fake_logits)
+        if self.has_penalty:
+            norm_axes = (1, 2, 3) if self.fidelity == "fixed" else (1,)
+            penalty = losses.gradient_penalty(self.critic, real, fake, alpha, norm_axes)
+            loss = loss + self.recipe.penalty_weight * penalty
+        return loss, fake_logits
 
     def generator_loss(self, fake_logits):
-        if self.recipe.loss == "minimax":
-            return losses.non_saturating_generator_loss(fake_logits)
-        return losses.wasserstein_generator_loss(fake_logits)
+        _, generator_loss = losses.ADVERSARIAL_LOSSES[self.recipe.loss]
+        return generator_loss(fake_logits)
 
     def _objective(self, loss, optimizer):
         """What is differentiated for ``loss``: the replica's share, loss-scaled for float16.
@@ -461,7 +470,7 @@ class AdversarialModel(keras.Model):
         try:
             for k in range(recipe.discriminator_steps):
                 z = self.latent(batch_size, step, k)
-                alpha = self.penalty_alpha(real, step, k) if recipe.loss == "wasserstein" else None
+                alpha = self.penalty_alpha(real, step, k) if self.has_penalty else None
                 if k == recipe.discriminator_steps - 1 and self.reuses_generator_pass:
                     self._passes.current = GeneratorPass(self, z)  # G(z) once, for both updates
                 d_loss, g_loss = self.discriminator_update(real, z, alpha)
@@ -544,10 +553,22 @@ class AdversarialModel(keras.Model):
             average.assign(decay * average + (1.0 - decay) * variable)
 
     def use_averaged_weights(self):
-        """Put the averages into the generator for good (generate, export, evaluate)."""
+        """Put the averages into the generator for good (generate, export, evaluate).
+
+        In fixed fidelity batch norm normalises by moving statistics, and the average of a
+        layer's moving statistics is not the statistics of the averaged weights before it
+        (it gave digits no classifier could read). So the averaged generator's statistics
+        are estimated from its own samples (:mod:`common.batch_norm`), from fixed z: the
+        same checkpoint always gives the same generator. In legacy fidelity the generator
+        normalises by batch statistics and needs none.
+        """
         require_averages(self)
         for variable, average in zip(self.generator.variables, self.ema_variables):
             variable.assign(average)
+        if self.fidelity == "fixed" and batch_norm.batch_norm_layers(self.generator):
+            z = np.random.default_rng(AVERAGED_STATISTICS_SEED).standard_normal(
+                (AVERAGED_STATISTICS_SAMPLES, self.recipe.z_dim)).astype(np.float32)
+            batch_norm.reestimate_batch_norm(self.generator, z)
 
     @contextlib.contextmanager
     def averaged_generator(self):

@@ -35,6 +35,7 @@ class Family:
     # options: the parsed command line.
     evaluator: Optional[Callable] = None
     add_evaluate_arguments: Optional[Callable] = None  # extra options for evaluate
+    presets: dict = dataclasses.field(default_factory=dict)  # train --preset NAME: a common.run.Preset
 
 
 @dataclasses.dataclass
@@ -120,6 +121,12 @@ def _add_train_arguments(parser, family):
     parser.add_argument("--model", choices=sorted(family.recipes), default=None,
                         help=f"which of the original's models to train (default {family.default_model}): " +
                              "; ".join(f"{k}: {r.description}" for k, r in sorted(family.recipes.items())))
+    if family.presets:
+        parser.add_argument("--preset", choices=sorted(family.presets), default=None,
+                            help="a recipe beyond the original's, chosen by measurement (README, 'A recipe "
+                                 "beyond the original's'); options given beside it override its "
+                                 "settings: " + "; ".join(f"{name}: {preset.description}"
+                                                         for name, preset in sorted(family.presets.items())))
     parser.add_argument("--data", default=None, help=family.data_help)
     parser.add_argument("--steps", type=steps_int, default=None,
                         help="training iterations in all, as the original's train_epochs counted them "
@@ -177,10 +184,11 @@ def _add_train_arguments(parser, family):
                             "every logical CPU device); multiworker: one process per machine, "
                             "cluster from TF_CONFIG, same --seed and --out on every worker")
     if family.evaluator is not None:
-        parser.add_argument("--eval-every", type=non_negative_int, default=0,
+        parser.add_argument("--eval-every", type=non_negative_int, default=None,
                             help="every N iterations, score 1000 samples (the numbers evaluate "
                                  "gives; of the averaged generator with --ema-decay) and log them "
-                                 "to TensorBoard under eval/ (default 0: never); the checkpoint with "
+                                 "to TensorBoard under eval/ (default 0: never; a preset's own "
+                                 "otherwise); the checkpoint with "
                                  "the lowest Frechet distance so far is kept in RUN_DIR/best/, which "
                                  "generate, export and evaluate then use by default")
     if family.add_data_arguments:
@@ -212,16 +220,44 @@ def _new_config(args, family):
     """The configuration of a run started by this command line."""
     from common.run import RunConfig, absolute_data_path, random_seed
 
-    model = args.model or family.default_model
+    preset = _preset(args, family)
+    model = args.model or (preset.model if preset else family.default_model)
     recipe = family.recipes[model]
+    if preset is None:
+        defaults = dict(fidelity="legacy", batch_size=recipe.default_batch_size,
+                        learning_rate=recipe.default_learning_rate, steps=recipe.default_steps, ema_decay=None)
+    else:
+        require(model == preset.model, f"--preset {preset.name} trains --model {preset.model}, not {model}; "
+                                       f"drop --model or the preset")
+        require(args.fidelity in (None, preset.fidelity),
+                f"--preset {preset.name} builds on {preset.fidelity} fidelity, not {args.fidelity}; "
+                f"drop --fidelity or the preset")
+        defaults = dict(fidelity=preset.fidelity, batch_size=preset.batch_size,
+                        learning_rate=preset.learning_rate, steps=preset.steps, ema_decay=preset.ema_decay)
     return RunConfig(
-        model=model, fidelity=args.fidelity or "legacy", z_dim=recipe.z_dim,
+        model=model, fidelity=args.fidelity or defaults["fidelity"], z_dim=recipe.z_dim,
         image_shape=tuple(recipe.image_shape), seed=args.seed if args.seed is not None else random_seed(),
-        batch_size=args.batch_size or recipe.default_batch_size,
-        learning_rate=args.learning_rate or recipe.default_learning_rate,
-        data=absolute_data_path(args.data), steps=args.steps or recipe.default_steps,
+        batch_size=args.batch_size or defaults["batch_size"],
+        learning_rate=args.learning_rate or defaults["learning_rate"],
+        data=absolute_data_path(args.data), steps=args.steps or defaults["steps"],
         precision=args.precision or "float32", jit_compile=bool(args.jit_compile),
-        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy, ema_decay=args.ema_decay)
+        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy,
+        ema_decay=args.ema_decay if args.ema_decay is not None else defaults["ema_decay"],
+        preset=preset.name if preset else None, recipe_changes=preset.changes if preset else None)
+
+
+def _preset(args, family):
+    name = getattr(args, "preset", None)
+    return family.presets[name] if name else None
+
+
+def _eval_every(args, run, family):
+    """--eval-every as given, else the run's preset's, else 0 (never)."""
+    given = getattr(args, "eval_every", None)
+    if given is not None:
+        return given
+    preset = family.presets.get(run.config.preset) if run.config.preset else None
+    return preset.eval_every if preset else 0
 
 
 def _check_resume_settings(run, args):
@@ -294,11 +330,12 @@ def _train_locked(out, existed, args, family, strategy):
     run.config.strategy = args.strategy  # the last one used; any gives the same numbers
     try:
         callbacks = []
-        if getattr(args, "eval_every", 0):
+        eval_every = _eval_every(args, run, family) if family.evaluator is not None else 0
+        if eval_every:
             from common.evaluation import EvaluationMonitor
 
             scorer = family.evaluator(print_fn=print, data=run.config.data, images=images, options=args)
-            callbacks.append(EvaluationMonitor(scorer, run.logs_dir, args.eval_every, seed=run.config.seed,
+            callbacks.append(EvaluationMonitor(scorer, run.logs_dir, eval_every, seed=run.config.seed,
                                                batch_size=run.config.batch_size, run=run))
         training.train(run, family.recipes, images, steps, resume=resuming,
                        checkpoint_every=args.checkpoint_every, checkpoint_minutes=args.checkpoint_minutes,

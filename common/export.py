@@ -59,6 +59,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common.batch_norm import batch_norm_layers, reestimate_batch_norm
 from common.cli import Command, add_checkpoint_argument, add_ema_argument, positive_int, register, seed_int
 from common.errors import UserError, require
 
@@ -67,15 +68,10 @@ BATCH_STATS_MODES = ("population", "batch")
 # the population's (the original's training batches of 128 were 9% off, batch to batch),
 # at about 10 s of CPU time for the vanilla GAN.
 DEFAULT_REESTIMATE_SAMPLES = 20_000
-REESTIMATE_CHUNK = 2_000
 SIGNATURE = "serving_default"
 
 
 # --- batch-norm statistics --------------------------------------------------------------
-
-
-def batch_norm_layers(network):
-    return [layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def moving_statistics_problem(model):
@@ -100,55 +96,6 @@ def copy_generator(model):
     generator = recipe.build_generator(model.fidelity, recipe.z_dim)
     generator.set_weights(model.generator.get_weights())
     return generator
-
-
-def population_moments(probe, z, chunk_size=REESTIMATE_CHUNK):
-    """Mean and (biased) variance per channel of ``probe(z)`` over all of ``z``.
-
-    Each chunk's moments come from TensorFlow; they are pooled in float64 by Chan's
-    parallel formula, so tens of thousands of samples lose no precision to a float32 sum. The
-    variance divides by the count, as batch norm's training mode does.
-    """
-    # One trace for every chunk size (the last chunk may be shorter).
-    @tf.function(input_signature=[tf.TensorSpec([None, z.shape[1]], tf.float32)])
-    def moments(z_chunk):
-        x = probe(z_chunk, training=False)
-        mean, variance = tf.nn.moments(x, axes=list(range(len(x.shape) - 1)))
-        return mean, variance, tf.size(x) // tf.shape(x)[-1]
-
-    count, mean, m2 = 0, 0.0, 0.0
-    for start in range(0, len(z), chunk_size):
-        chunk_mean, chunk_var, chunk_count = (np.asarray(t, np.float64) for t in
-                                              moments(tf.constant(z[start:start + chunk_size])))
-        chunk_count = int(chunk_count)
-        delta = chunk_mean - mean
-        total = count + chunk_count
-        mean = mean + delta * (chunk_count / total)
-        m2 = m2 + chunk_var * chunk_count + delta ** 2 * (count * chunk_count / total)
-        count = total
-    return mean, m2 / count
-
-
-def batch_norm_probe(generator, layer):
-    """A model from the generator's z to the input of its batch-norm ``layer`` (shared weights)."""
-    return keras.Model(generator.inputs[0], layer.input)
-
-
-def reestimate_batch_norm(generator, z, chunk_size=REESTIMATE_CHUNK):
-    """Set every batch-norm layer's moving statistics to its input's moments over ``z``.
-
-    Layer by layer, in order: the input of layer k is computed with layers 1..k-1 already
-    normalising by their new statistics. Changes ``generator`` in place; returns
-    ``{layer name: (mean, variance)}``.
-    """
-    statistics = {}
-    for layer in batch_norm_layers(generator):
-        probe = batch_norm_probe(generator, layer)
-        mean, variance = population_moments(probe, z, chunk_size)
-        layer.moving_mean.assign(mean.astype(np.float32))
-        layer.moving_variance.assign(variance.astype(np.float32))
-        statistics[layer.name] = (mean, variance)
-    return statistics
 
 
 def reestimation_latents(count, z_dim, seed):

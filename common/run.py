@@ -37,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from common.adversarial import FIDELITIES, PRECISIONS, build_model
+from common.losses import ADVERSARIAL_LOSSES
 from common.errors import UserError, require
 
 CONFIG = "config.json"
@@ -94,6 +95,35 @@ def absolute_data_path(data):
 # --- the run's settings ------------------------------------------------------------------
 
 
+# The recipe fields a preset may change (plain values, so config.json records them).
+PRESET_RECIPE_FIELDS = ("loss", "pretrain_steps", "beta1", "beta2")
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A named recipe beyond the original's (``train --preset NAME``), chosen by measurement.
+
+    It sets a new run's defaults, which options on the command line still override, and
+    changes recipe fields (``recipe_changes``, keys among :data:`PRESET_RECIPE_FIELDS`).
+    The run records both, so it resumes and loads without this definition.
+    """
+
+    name: str
+    model: str
+    description: str
+    fidelity: str
+    batch_size: int
+    learning_rate: float
+    steps: int
+    ema_decay: Optional[float]
+    eval_every: int
+    recipe_changes: tuple = ()  # ((field, value), ...): a frozen dataclass holds no dict
+
+    @property
+    def changes(self):
+        return dict(self.recipe_changes)
+
+
 @dataclasses.dataclass
 class RunConfig:
     """What ``config.json`` records: the settings a run was started with and its progress.
@@ -125,6 +155,10 @@ class RunConfig:
     imported_colour_order: Optional[str] = None
     channel_order: Optional[str] = None
     ema_decay: Optional[float] = None  # train --ema-decay: the run keeps an averaged generator
+    # train --preset: its name, and the recipe fields it changes (e.g. {"loss": "hinge"});
+    # recorded in full, so the run rebuilds without the preset's definition.
+    preset: Optional[str] = None
+    recipe_changes: Optional[dict] = None
     # The best checkpoint (train --eval-every): {"iteration", "step", "frechet_distance", and the
     # other scores of that evaluation}; its files are best/ckpt-STEP.
     best: Optional[dict] = None
@@ -133,7 +167,7 @@ class RunConfig:
     # The settings that decide what a run computes: a resumed run keeps them.
     FIXED_ON_RESUME: typing.ClassVar = ("model", "fidelity", "z_dim", "batch_size", "learning_rate",
                                         "seed", "data", "precision", "jit_compile", "fused_discriminator",
-                                        "ema_decay")
+                                        "ema_decay", "preset")
     # The speed options of issue 8; recorded, and the defaults compute the original's math.
     SPEED_OPTIONS: typing.ClassVar = ("precision", "jit_compile", "fused_discriminator")
 
@@ -178,6 +212,11 @@ class RunConfig:
         for key in ("steps_done", "global_step"):
             require(getattr(self, key) >= 0, bad(key, "at least 0"))
         require(self.ema_decay is None or 0 < self.ema_decay < 1, bad("ema_decay", "in (0, 1)"))
+        if self.recipe_changes is not None:
+            unknown = sorted(set(self.recipe_changes) - set(PRESET_RECIPE_FIELDS))
+            require(not unknown, bad("recipe_changes", f"a JSON object with keys among {PRESET_RECIPE_FIELDS}"))
+            loss = self.recipe_changes.get("loss", "minimax")
+            require(loss in ADVERSARIAL_LOSSES, bad("recipe_changes", f"a loss among {sorted(ADVERSARIAL_LOSSES)}"))
         if self.best is not None:
             best = self.best
             expected = ('{"iteration": N, "step": S, "frechet_distance": X, ...} with whole numbers '
@@ -358,6 +397,7 @@ class RunFolder:
         recipe = recipes[config.model]
         changes = {key: getattr(config, key) for key in ("z_dim", "beta1")
                    if getattr(config, key) is not None and getattr(config, key) != getattr(recipe, key)}
+        changes.update(config.recipe_changes or {})
         options = {key: getattr(config, key) for key in RunConfig.SPEED_OPTIONS}
         return build_model(recipe, fidelity=config.fidelity, seed=config.seed,
                            learning_rate=config.learning_rate, ema_decay=config.ema_decay,

@@ -63,7 +63,7 @@ def face_critic(fidelity="legacy"):
 FACE = Recipe(
     name="face", z_dim=Z_DIM, image_shape=IMAGE_SHAPE,
     build_generator=face_generator, build_discriminator=face_critic,
-    loss="wasserstein", discriminator_steps=5, pretrain_steps=0, share_z=False,
+    loss="wasserstein", penalty_weight=10.0, discriminator_steps=5, pretrain_steps=0, share_z=False,
     default_steps=50000, default_batch_size=64, default_learning_rate=1e-4, beta1=0.5, beta2=0.9,
     sample_prefix="sampleface",
     description="WGAN-GP on 96x96 colour faces (WGAN_GPModel): 5 critic steps per generator "

@@ -20,12 +20,12 @@ def mnist_scorer(print_fn=print, data=None, images=None, options=None):
 
 
 def family():
-    from genmnist.models import RECIPES
+    from genmnist.models import PRESETS, RECIPES
 
     return cli.Family(
         prog="genmnist",
         description="The MNIST GANs of junqiangchen/GAN (TF1), ported to TensorFlow 2 / Keras 3.",
-        recipes=RECIPES, default_model="gan", read_data=read_mnist, evaluator=mnist_scorer,
+        recipes=RECIPES, presets=PRESETS, default_model="gan", read_data=read_mnist, evaluator=mnist_scorer,
         data_help="training images: a .npz with an 'x' array (or Keras' mnist.npz), the "
                   "original's CSV (label, then 784 pixels), an MNIST IDX file or folder "
                   "(raw or .gz), or 'keras' for keras.datasets.mnist; default: the embedded "

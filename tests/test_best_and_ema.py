@@ -232,6 +232,28 @@ def test_ema_decay_is_checked_and_kept_on_resume(ema_runs, tmp_path, capsys):
     assert "keeps no best checkpoint (train --eval-every N keeps one)" in one_line(capsys.readouterr().err)
 
 
+def test_the_averaged_generator_normalises_by_its_own_population_statistics(ema_runs):
+    """Averaged moving statistics belong to no generator; the averaged weights get their own."""
+    from common.adversarial import AVERAGED_STATISTICS_SAMPLES, AVERAGED_STATISTICS_SEED
+
+    whole, _, _ = ema_runs
+    model = RunFolder.open(whole, RECIPES).load_model(RECIPES)
+    raw_statistics = [v.numpy() for v in model.generator.non_trainable_variables]
+    z = np.random.default_rng(AVERAGED_STATISTICS_SEED).standard_normal(
+        (AVERAGED_STATISTICS_SAMPLES, 100)).astype(np.float32)
+    with model.averaged_generator():
+        population = model.generator(z, training=False).numpy()  # the re-estimated statistics
+        whole_batch = model.generator_outputs(z, batch_statistics=True).numpy()  # all of z's own
+        pairs = [(v.numpy(), np.asarray(average)) for v, average in
+                 zip(model.generator.variables, model.ema_variables) if not v.trainable]
+    np.testing.assert_allclose(population, whole_batch, atol=2e-4)  # float32 moments of 5000 rows
+    assert len(pairs) == 8  # four batch-norm layers' means and variances
+    for own, average in pairs:
+        assert not np.allclose(own, average)  # not the averaged moving statistics
+    for before, after in zip(raw_statistics, model.generator.non_trainable_variables):
+        np.testing.assert_array_equal(before, after.numpy())  # the raw generator keeps its own
+
+
 # --- interpolation and truncation ------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import export
+from common import batch_norm, export
 from common.adversarial import build_model, lookup_recipe
 from common.images import to_uint8
 from common.run import RunFolder
@@ -182,8 +182,8 @@ def _batch_moments(generator, z):
     With batch statistics in every layer before it (the original's phase=True).
     """
     moments = {}
-    for layer in export.batch_norm_layers(generator):
-        x = export.batch_norm_probe(generator, layer)(z, training=True)
+    for layer in batch_norm.batch_norm_layers(generator):
+        x = batch_norm.batch_norm_probe(generator, layer)(z, training=True)
         x = tf.reshape(x, [-1, x.shape[-1]])
         mean, variance = tf.nn.moments(x, axes=[0])
         m4 = tf.reduce_mean((x - mean) ** 4, axis=0)
@@ -195,7 +195,7 @@ def test_reestimated_statistics_agree_with_batch_statistics_of_a_large_batch(exp
     _, gan = exports
     z = _z(4096, 100, seed=123)  # independent of the re-estimation's z (seed 0)
     reestimated = {layer.name: (np.asarray(layer.moving_mean), np.asarray(layer.moving_variance))
-                   for layer in export.batch_norm_layers(exports[0]["gan"][2])}
+                   for layer in batch_norm.batch_norm_layers(exports[0]["gan"][2])}
     # The batch's moments and the re-estimate's are two independent sample moments of one
     # population, from 4096 and SAMPLES images. Their difference has standard deviation
     # sqrt(1/4096 + 1/SAMPLES) times the per-image spread: sigma for a mean, sqrt(m4 - sigma^4) for a
@@ -214,20 +214,20 @@ def test_reestimating_on_the_batch_itself_reproduces_batch_statistics_exactly(ex
     _, gan = exports
     z = _z(512, 100, seed=7)
     generator = export.copy_generator(gan)
-    statistics = export.reestimate_batch_norm(generator, z, chunk_size=200)
+    statistics = batch_norm.reestimate_batch_norm(generator, z, chunk_size=200)
     for name, (mean, variance, _) in _batch_moments(gan.generator, z).items():
         np.testing.assert_allclose(statistics[name][0], mean, rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(statistics[name][1], variance, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(generator(z, training=False), gan.generator(z, training=True), atol=1e-4)
     # The run's own generator is untouched: its statistics stay the original's 0 and 1.
     assert all(np.all(np.asarray(layer.moving_mean) == 0)
-               for layer in export.batch_norm_layers(gan.generator))
+               for layer in batch_norm.batch_norm_layers(gan.generator))
 
 
 def test_valid_moving_statistics_are_kept_never_updated_ones_are_not():
     fixed = build_model(GAN, "fixed", seed=1)
     assert "initial 0 and 1" in export.moving_statistics_problem(fixed)  # never updated
-    export.batch_norm_layers(fixed.generator)[0].moving_mean.assign(np.full(1024, 0.5, np.float32))
+    batch_norm.batch_norm_layers(fixed.generator)[0].moving_mean.assign(np.full(1024, 0.5, np.float32))
     assert export.moving_statistics_problem(fixed) is None
     generator, note = export.inference_generator(fixed)
     assert generator is fixed.generator and "moving statistics" in note

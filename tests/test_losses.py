@@ -91,3 +91,22 @@ def test_gradient_penalty_of_the_paper_per_sample_alpha_full_norm():
     expected = np.mean((np.sqrt((g ** 2).sum(axis=(1, 2, 3))) - 1) ** 2)
     ours = losses.gradient_penalty(critic, real, fake, alpha, norm_axes=(1, 2, 3))
     np.testing.assert_allclose(float(ours), expected, rtol=1e-5)
+
+
+def test_hinge_losses_equal_their_formulas_in_numpy():
+    rng = np.random.default_rng(2)
+    real, fake = rng.normal(0, 2, (64, 1)), rng.normal(0, 2, (64, 1))
+    expected_d = np.mean(np.maximum(0.0, 1.0 - real)) + np.mean(np.maximum(0.0, 1.0 + fake))
+    np.testing.assert_allclose(float(losses.hinge_discriminator_loss(real.astype(np.float32), fake.astype(np.float32))),
+                               expected_d, rtol=1e-5)
+    np.testing.assert_allclose(float(losses.hinge_generator_loss(fake.astype(np.float32))), -np.mean(fake), rtol=1e-5)
+    # A margin: confident right answers cost nothing.
+    assert float(losses.hinge_discriminator_loss(np.array([[3.0]], np.float32), np.array([[-2.0]], np.float32))) == 0.0
+
+
+def test_every_named_loss_pairs_a_discriminator_and_a_generator_function():
+    assert set(losses.ADVERSARIAL_LOSSES) == {"minimax", "wasserstein", "hinge"}
+    assert losses.ADVERSARIAL_LOSSES["minimax"] == (losses.minimax_discriminator_loss,
+                                                    losses.non_saturating_generator_loss)
+    assert losses.ADVERSARIAL_LOSSES["wasserstein"] == (losses.wasserstein_critic_loss,
+                                                        losses.wasserstein_generator_loss)
