@@ -13,7 +13,7 @@ Adam beta1 0.9, the 30-step warm-up), for each seed:
 and the MNIST WGAN-GP for as many iterations as fit in ``--wgan-minutes``. Every run is
 scored with ``evaluate`` (2,000 samples; classifier score, Frechet distance in the MNIST
 classifier's features, largest class fraction) and its last 8x8 grid is kept. The output
-folder gets ``results.json``, ``results.md`` (the README's table) and the grids. Run from
+folder gets ``results.json``, ``results.md`` (the table in docs/results.md) and the grids. Run from
 the repository root::
 
     python -m benchmarks.quality --seeds 0 1 --out docs/quality        # hours on 2 cores
@@ -488,7 +488,7 @@ def commit_of(row, out_dir):
 
 
 def format_table(rows, ceiling, out_dir):
-    """The README's table of ``rows`` under the ``ceiling`` row, its footnotes and the spread."""
+    """The docs/results.md table of ``rows`` under the ``ceiling`` row, its footnotes and the spread."""
     lines = ["| setting | seed | iterations | wall time | classifier score | Frechet distance | largest class "
              "| commit |",
              "|---|---|---|---|---|---|---|---|"]

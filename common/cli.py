@@ -142,7 +142,7 @@ def _add_train_arguments(parser, family):
                              "(default: a random one, recorded in config.json)")
     parser.add_argument("--fidelity", choices=("legacy", "fixed"), default=None,
                         help="legacy (default): the original's math, quirks included; fixed: the "
-                             "named quirks corrected (see the README)")
+                             "named quirks corrected (see docs/fidelity.md)")
     parser.add_argument("--checkpoint-every", type=non_negative_int, default=1000,
                         help="write a checkpoint every N iterations (default 1000; 0: never by count); "
                              "one is always written at the end and on Ctrl-C or SIGTERM")
@@ -167,9 +167,9 @@ def _add_train_arguments(parser, family):
                              "--eval-every and --strategy may change on resume; other settings given "
                              "must match the run's")
     parser.add_argument("--out", required=True, help="the run folder to create (or to resume)")
-    # Speed and scale (GitHub issue 8; the README, 'Speed, and many devices'). None: the run's recorded
+    # Speed and scale (GitHub issue 8; docs/speed.md). None: the run's recorded
     # setting on --resume, else the default; each is recorded in config.json.
-    speed = parser.add_argument_group("speed and scale (see the README, 'Speed, and many devices')")
+    speed = parser.add_argument_group("speed and scale (see docs/speed.md)")
     speed.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"), default=None,
                        help="float32 (default): the original's math; mixed_bfloat16 (fast on CPUs "
                             "with AVX-512 BF16 and on recent GPUs) or mixed_float16 (GPUs, with loss "

@@ -64,7 +64,7 @@ def make_strategy(name):
         return tf.distribute.MirroredStrategy(devices)
     require(os.environ.get("TF_CONFIG"),
             "--strategy multiworker needs the TF_CONFIG environment variable: the cluster's "
-            "workers and this process's index (see the README, 'Speed, and many devices')")
+            "workers and this process's index (see docs/speed.md, 'Many devices and machines')")
     try:
         json.loads(os.environ["TF_CONFIG"])
     except ValueError as exc:

@@ -169,4 +169,4 @@ def _run(args, family):
 
 cli.register(cli.Command("evaluate", "score generated images, and held-out real ones for comparison: "
                                      "Frechet distance in a classifier's features, shares of its "
-                                     "classes (see the README)", _add_arguments, _run))
+                                     "classes (see docs/evaluation.md)", _add_arguments, _run))

@@ -36,7 +36,7 @@ IMAGE_SHAPE = (96, 96, 3)
 SEED = 1
 TRAIN_FACES, HELD_OUT, REFERENCE = 8000, 2000, 4000
 EPOCHS, BATCH_SIZE, LEARNING_RATE = 12, 128, 2e-3
-# Held-out accuracy each head must reach, a few points below what it reaches (README,
+# Held-out accuracy each head must reach, a few points below what it reaches (docs/evaluation.md,
 # "Evaluating faces"). Glasses: 91% of faces have none, so 0.93 means glasses are seen.
 MIN_ACCURACY = {"face_shape": 0.80, "skin_tone": 0.88, "hair_colour": 0.94, "hair_style": 0.92,
                 "eye_colour": 0.75, "expression": 0.76, "glasses": 0.93, "background": 0.85}
