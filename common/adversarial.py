@@ -72,6 +72,7 @@ class Recipe:
     beta1: float
     beta2: float = 0.999
     penalty_weight: float = 0.0  # of the WGAN-GP gradient penalty; 0: no penalty
+    r1_weight: float = 0.0  # gamma of the R1 penalty on real images (losses.r1_penalty); 0: none
     # Quirk Q3: the vanilla GAN's tanh generator was trained on [0, 1] data. In fixed
     # fidelity its data is scaled to [-1, 1] and its outputs mapped back.
     symmetric_data_when_fixed: bool = False
@@ -397,9 +398,18 @@ class AdversarialModel(keras.Model):
 
     def discriminator_loss(self, real, fake, alpha=None):
         fake = tf.cast(fake, tf.float32)  # G's raw outputs are 16-bit under mixed precision
-        real_logits, fake_logits = self.discriminator_logits(real, fake)
+        if self.recipe.r1_weight:  # D's slope on the real images, for the R1 penalty
+            with tf.GradientTape() as slope_tape:
+                slope_tape.watch(real)
+                real_logits = self.critic(real)
+            fake_logits = self.critic(fake)
+        else:
+            real_logits, fake_logits = self.discriminator_logits(real, fake)
         discriminator_loss, _ = losses.ADVERSARIAL_LOSSES[self.recipe.loss]
         loss = discriminator_loss(real_logits, fake_logits)
+        if self.recipe.r1_weight:
+            r1 = losses.r1_penalty(slope_tape.gradient(real_logits, real))
+            loss = loss + 0.5 * self.recipe.r1_weight * r1
         if self.has_penalty:
             norm_axes = (1, 2, 3) if self.fidelity == "fixed" else (1,)
             penalty = losses.gradient_penalty(self.critic, real, fake, alpha, norm_axes)

@@ -123,7 +123,7 @@ def _add_train_arguments(parser, family):
                              "; ".join(f"{k}: {r.description}" for k, r in sorted(family.recipes.items())))
     if family.presets:
         parser.add_argument("--preset", choices=sorted(family.presets), default=None,
-                            help="a recipe beyond the original's, chosen by measurement (README, 'A recipe "
+                            help="a recipe beyond the original's, chosen by measurement (docs/results.md, 'A recipe "
                                  "beyond the original's'); options given beside it override its "
                                  "settings: " + "; ".join(f"{name}: {preset.description}"
                                                          for name, preset in sorted(family.presets.items())))

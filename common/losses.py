@@ -54,7 +54,7 @@ def hinge_discriminator_loss(real_logits, fake_logits):
     Lim and Ye, "Geometric GAN" (2017), eq. 9, as Miyato et al. used it in "Spectral
     Normalization for Generative Adversarial Networks" (2018). Not the original's: the
     ``--preset best`` recipe uses it, because it trained faster than the minimax loss on
-    the embedded digits (README, "A recipe beyond the original's").
+    the embedded digits (docs/results.md, "A recipe beyond the original's").
     """
     real_logits = tf.convert_to_tensor(real_logits)
     fake_logits = tf.convert_to_tensor(fake_logits)
@@ -64,6 +64,18 @@ def hinge_discriminator_loss(real_logits, fake_logits):
 def hinge_generator_loss(fake_logits):
     """-mean(D(G(z))): the generator's side of the hinge loss (Lim and Ye 2017, eq. 10)."""
     return -tf.reduce_mean(tf.convert_to_tensor(fake_logits))
+
+
+def r1_penalty(real_gradients):
+    """mean(||dD(x)/dx||^2) over real images x: the R1 regulariser.
+
+    Mescheder et al., "Which Training Methods for GANs do actually Converge?" (2018),
+    eq. 9: penalising the discriminator's slope on the real data alone makes the game
+    converge where plain GAN training circles. ``real_gradients`` are D's gradients with
+    respect to its real inputs, [B, H, W, C]; the recipe weighs the penalty by gamma / 2.
+    """
+    squared = tf.square(tf.convert_to_tensor(real_gradients))
+    return tf.reduce_mean(tf.reduce_sum(squared, axis=list(range(1, len(squared.shape)))))
 
 
 # A recipe names its loss; these are the (discriminator, generator) functions of each name.

@@ -96,7 +96,7 @@ def absolute_data_path(data):
 
 
 # The recipe fields a preset may change (plain values, so config.json records them).
-PRESET_RECIPE_FIELDS = ("loss", "pretrain_steps", "beta1", "beta2")
+PRESET_RECIPE_FIELDS = ("loss", "pretrain_steps", "beta1", "beta2", "r1_weight")
 
 
 @dataclasses.dataclass(frozen=True)

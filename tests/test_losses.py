@@ -110,3 +110,36 @@ def test_every_named_loss_pairs_a_discriminator_and_a_generator_function():
                                                     losses.non_saturating_generator_loss)
     assert losses.ADVERSARIAL_LOSSES["wasserstein"] == (losses.wasserstein_critic_loss,
                                                         losses.wasserstein_generator_loss)
+
+
+def test_r1_penalty_of_a_linear_discriminator_is_its_squared_weight_norm():
+    """D(x) = sum(w * x) has the slope w at every x, so R1 = ||w||^2 (Mescheder et al. 2018)."""
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(1, 4, 4, 1)).astype(np.float32)
+    x = tf.constant(rng.normal(size=(8, 4, 4, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        scores = tf.reduce_sum(w * x, axis=[1, 2, 3])
+    np.testing.assert_allclose(float(losses.r1_penalty(tape.gradient(scores, x))), np.sum(w.astype(np.float64) ** 2),
+                               rtol=1e-5)
+
+
+def test_a_recipe_with_r1_adds_half_gamma_times_the_penalty_to_the_discriminator_loss():
+    import dataclasses
+
+    from common.adversarial import build_model
+    from genmnist.models import GAN
+
+    model = build_model(dataclasses.replace(GAN, loss="hinge", r1_weight=4.0), "fixed", seed=1)
+    plain = build_model(dataclasses.replace(GAN, loss="hinge"), "fixed", seed=1)
+    plain.set_weights(model.get_weights())
+    rng = np.random.default_rng(4)
+    real = tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)).astype(np.float32))
+    fake = tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        real_logits = plain.discriminator(real, training=True)
+    slopes = tape.gradient(real_logits, real).numpy().astype(np.float64)
+    expected = float(plain.discriminator_loss(real, fake)[0]) + 2.0 * np.mean(np.sum(slopes ** 2, axis=(1, 2, 3)))
+    np.testing.assert_allclose(float(model.discriminator_loss(real, fake)[0]), expected, rtol=1e-5)
+    assert float(model.discriminator_loss(real, fake)[0]) > float(plain.discriminator_loss(real, fake)[0])

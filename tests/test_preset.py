@@ -39,13 +39,13 @@ def test_the_preset_records_its_settings_and_recipe_changes(preset_run):
     assert (best.model, best.fidelity, best.batch_size, best.learning_rate, best.ema_decay) == \
         ("gan", "fixed", 64, 0.0005, 0.999)
     assert config.preset == "best"
-    assert config.recipe_changes == {"loss": "hinge", "pretrain_steps": 0, "beta1": 0.5}
+    assert config.recipe_changes == {"loss": "hinge", "r1_weight": 1.0, "pretrain_steps": 0, "beta1": 0.5}
     assert config.steps == 3  # --steps given beside the preset wins
 
 
 def test_the_preset_run_builds_the_changed_recipe(preset_run):
     model = RunFolder.open(preset_run, RECIPES).load_model(RECIPES)
-    assert model.recipe.loss == "hinge" and model.recipe.pretrain_steps == 0
+    assert model.recipe.loss == "hinge" and model.recipe.r1_weight == 1.0 and model.recipe.pretrain_steps == 0
     assert model.iteration == 3  # no warm-up: three steps are three iterations
     assert float(model.d_optimizer.beta_1) == 0.5 and float(model.g_optimizer.beta_1) == 0.5
     assert model.ema_variables
