@@ -444,12 +444,6 @@ def compare(recipe, checkpoint=None, seed=0, batch_size=8, iterations=5, warm_up
     Both sides get the same arrays: no colour-order conversion here (that is
     ``import-tf1``'s business).
     """
-    return _compare(recipe, checkpoint, seed, batch_size, iterations, warm_up_steps, images,
-                    learning_rate, beta1, tolerances, free_running, drift_reference, progress)
-
-
-def _compare(recipe, checkpoint, seed, batch_size, iterations, warm_up_steps, images, learning_rate,
-             beta1, tolerances, free_running, drift_reference, progress):
     started = time.perf_counter()
     say = progress or (lambda message: None)
     require(recipe.name in MODEL_CONFIGS,
