@@ -42,6 +42,8 @@ import numpy as np
 import tensorflow as tf
 
 from common import batch_norm, distribute, losses
+from common.distribute import replica_slice, replicas_in_sync
+from common.optimizers import adam, loss_scaled
 
 FIDELITIES = ("legacy", "fixed")
 # The averaged generator's batch-norm statistics come from this many samples of it
@@ -167,22 +169,6 @@ def dtype_policy(precision):
         keras.config.set_dtype_policy(previous)
 
 
-def replicas_in_sync():
-    """How many replicas train together (1 without a ``tf.distribute`` strategy)."""
-    return tf.distribute.get_strategy().num_replicas_in_sync
-
-
-def replica_slice(global_values, local_size):
-    """This replica's rows of a tensor drawn for the whole global batch.
-
-    Replica ``r`` trains on rows ``[r * b, (r + 1) * b)`` of the global batch (that is how
-    :func:`common.distribute.distributed_batches` deals it), so it takes the same rows of
-    every random draw, and the replicas together see exactly the single-device draws.
-    """
-    replica = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, tf.int32)
-    return tf.gather(global_values, tf.range(replica * local_size, (replica + 1) * local_size))
-
-
 class GeneratorPass:
     """A generator forward pass kept on a tape, to be differentiated later.
 
@@ -263,8 +249,8 @@ class AdversarialModel(keras.Model):
         super().compile(**kwargs)
         if self.precision == "mixed_float16":
             # float16 gradients underflow without loss scaling (bfloat16 has float32's range).
-            d_optimizer = _loss_scaled(d_optimizer)
-            g_optimizer = _loss_scaled(g_optimizer)
+            d_optimizer = loss_scaled(d_optimizer)
+            g_optimizer = loss_scaled(g_optimizer)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         # Build the optimisers' slots now, outside any tf.cond in the step.
@@ -591,54 +577,6 @@ class AdversarialModel(keras.Model):
         finally:
             for variable, value in zip(self.generator.variables, own):
                 variable.assign(value)
-
-
-@keras.saving.register_keras_serializable(package="gan_port")
-class TF1Adam(keras.optimizers.Adam):
-    """Keras' Adam whose update is TF1's own fused kernel, ``ResourceApplyAdam``.
-
-    Keras' Adam writes the update as a dozen element-wise ops per variable, each a pass
-    over memory: for the 3.2M weights of the vanilla GAN's ``d_w3`` that took 12-25 ms
-    per update on this 2-core machine, against 8 ms for the one fused kernel the original
-    ran (``tf.train.AdamOptimizer``). The kernel computes the same formula
-    (``alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)``, ``m += (g - m) * (1 - beta1)``,
-    ``v += (g^2 - v) * (1 - beta2)``, ``var -= alpha * m / (sqrt(v) + epsilon)``) in
-    float32 throughout, as TF1 did, so it is also closer to the original's rounding than
-    Keras' ops (whose ``1 - beta1`` is rounded from float64). The beta powers are Keras'
-    ``beta^t`` (TF1 multiplied a variable by beta after every step; see
-    ``common/legacy_tf1/checkpoints.py``). Slots, step count and serialisation are Keras
-    Adam's own, so checkpoints are unchanged. Falls back to Keras' update where the kernel
-    does not apply (AMSGrad, sparse gradients, mixed dtypes).
-    """
-
-    def update_step(self, gradient, variable, learning_rate):
-        dtype = variable.dtype
-        if (self.amsgrad or isinstance(gradient, tf.IndexedSlices) or gradient.dtype != dtype
-                or not hasattr(variable, "handle")):
-            return super().update_step(gradient, variable, learning_rate)
-        local_step = tf.cast(self.iterations + 1, dtype)
-        beta_1 = tf.cast(self.beta_1, dtype)
-        beta_2 = tf.cast(self.beta_2, dtype)
-        index = self._get_variable_index(variable)
-        tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=self._momentums[index].value.handle,
-            v=self._velocities[index].value.handle,
-            beta1_power=tf.pow(beta_1, local_step), beta2_power=tf.pow(beta_2, local_step),
-            lr=tf.cast(learning_rate, dtype), beta1=beta_1, beta2=beta_2,
-            epsilon=tf.cast(self.epsilon, dtype), grad=gradient, use_locking=False)
-
-
-def adam(learning_rate, beta1, beta2=0.999):
-    """TF1's ``AdamOptimizer``: its fused update (:class:`TF1Adam`) and its epsilon (1e-8;
-    Keras defaults to 1e-7).
-    """
-    return TF1Adam(learning_rate=learning_rate, beta_1=beta1, beta_2=beta2, epsilon=1e-8)
-
-
-def _loss_scaled(optimizer):
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        return optimizer
-    return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
 def build_model(recipe: Recipe, fidelity="legacy", seed=0, learning_rate=None, precision="float32",

@@ -17,7 +17,7 @@ rounding, since sums are taken in another order):
   (``b`` = global batch / replicas);
 * the random draws: each replica draws the z and the penalty alphas of the WHOLE global
   batch from the stateless ``(seed, step)`` generator and keeps its own rows
-  (``common.adversarial.replica_slice``);
+  (:func:`replica_slice`);
 * the losses: each replica's loss is the mean over its rows divided by the number of
   replicas, and Keras' optimiser sums the replicas' gradients, which makes the gradient
   of the global mean (``AdversarialModel._objective``);
@@ -153,3 +153,22 @@ def distributed_batches(strategy, images, batch_size, seed, start_step=0, steps=
                 .prefetch(tf.data.AUTOTUNE))
 
     return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+# --- inside a replica's step: its share of the global batch's random draws ------------
+
+
+def replicas_in_sync():
+    """How many replicas train together (1 without a ``tf.distribute`` strategy)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replica_slice(global_values, local_size):
+    """This replica's rows of a tensor drawn for the whole global batch.
+
+    Replica ``r`` trains on rows ``[r * b, (r + 1) * b)`` of the global batch (that is how
+    :func:`common.distribute.distributed_batches` deals it), so it takes the same rows of
+    every random draw, and the replicas together see exactly the single-device draws.
+    """
+    replica = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, tf.int32)
+    return tf.gather(global_values, tf.range(replica * local_size, (replica + 1) * local_size))

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import adversarial, data
+from common import adversarial, data, optimizers
 from common.adversarial import build_model
 from genmnist.models import GAN, WGAN
 from tests.helpers import assert_same_state, quiet, run_config
@@ -55,7 +55,7 @@ def test_tf1_adam_is_tf1s_fused_kernel_within_rounding_of_keras_adam():
     start = rng.normal(size=(64, 32)).astype(np.float32)
     gradients = [rng.normal(size=(64, 32)).astype(np.float32) for _ in range(5)]
     results = []
-    for optimizer in (adversarial.adam(1e-3, 0.5, 0.9),
+    for optimizer in (optimizers.adam(1e-3, 0.5, 0.9),
                       keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9, epsilon=1e-8)):
         variable = keras.Variable(start)
         optimizer.build([variable])
@@ -66,7 +66,7 @@ def test_tf1_adam_is_tf1s_fused_kernel_within_rounding_of_keras_adam():
     np.testing.assert_allclose(results[0], results[1], rtol=0, atol=1e-6)
     assert not np.array_equal(start, results[0])
 
-    optimizer, variable = adversarial.adam(1e-3, 0.5, 0.9), keras.Variable(start)
+    optimizer, variable = optimizers.adam(1e-3, 0.5, 0.9), keras.Variable(start)
     optimizer.build([variable])
     graph = tf.function(lambda g: optimizer.apply_gradients([(g, variable)])).get_concrete_function(
         tf.TensorSpec((64, 32), tf.float32)).graph
