@@ -121,3 +121,19 @@ def numpy_generator(variables, z, batch_statistics=True):
     h = relu(norm(_deconv(h, v["g_w4"]) + v["g_b4"], 4))
     logits = np.einsum("nhwc,co->nhwo", h, v["g_w5"][0, 0]) + v["g_b5"]
     return np.tanh(logits) if gan else 1.0 / (1.0 + np.exp(-logits))
+
+
+def status_of(program, argv):
+    """A command's exit status; argparse's usage errors exit through SystemExit."""
+    try:
+        return program(argv)
+    except SystemExit as stop:
+        return stop.code
+
+
+def one_line(err):
+    """The one line a refused command printed, with no traceback."""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]

@@ -12,13 +12,7 @@ import pytest
 
 from genface.cli import main as genface
 from genmnist.cli import main as genmnist
-
-
-def status_of(program, argv):
-    try:
-        return program(argv)
-    except SystemExit as stop:
-        return stop.code
+from tests.helpers import status_of
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from common.run import RunConfig, RunFolder
 from genmnist import cli as mnist_cli
 from genmnist.cli import EMBEDDED, main
 from genmnist.models import RECIPES
+from tests.helpers import one_line, status_of
 
 DECAY = 0.9
 
@@ -38,21 +39,6 @@ def new_run(path, model="gan", fidelity="legacy", steps=4, ema_decay=None):
 
 def quiet(*args):
     pass
-
-
-def status_of(argv):
-    """``main``'s exit status; argparse's usage errors exit through SystemExit."""
-    try:
-        return main(argv)
-    except SystemExit as stop:
-        return stop.code
-
-
-def one_line(err):
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 # --- the best checkpoint -------------------------------------------------------------------------
@@ -224,7 +210,7 @@ def test_generate_uses_the_average_unless_no_ema(ema_runs, tmp_path, capsys):
 
 def test_ema_decay_is_checked_and_kept_on_resume(ema_runs, tmp_path, capsys):
     whole, _, _ = ema_runs
-    assert status_of(["train", "--ema-decay", "1", "--out", str(tmp_path / "x")]) == 2
+    assert status_of(main, ["train", "--ema-decay", "1", "--out", str(tmp_path / "x")]) == 2
     assert "--ema-decay: expected a decay strictly between 0 and 1" in capsys.readouterr().err
     assert main(["train", "--resume", "--ema-decay", "0.5", "--out", whole]) == 2
     assert "--ema-decay 0.5 contradicts the run's ema_decay 0.9" in one_line(capsys.readouterr().err)
@@ -302,7 +288,7 @@ def test_truncation_redraws_components_beyond_psi(ema_runs, tmp_path, capsys):
                           (["--z", out, "--truncation", "1"], "--truncation redraws the sampled vectors"),
                           (["--out", str(tmp_path / "x.gif")], "a .gif animates an interpolation")]:
         argv = ["generate", "--run", whole, *argv] + (["--out", str(tmp_path / "x.png")] if "--out" not in argv else [])
-        assert status_of(argv) == 2
+        assert status_of(main, argv) == 2
         assert message in one_line(capsys.readouterr().err), argv
 
 

@@ -21,19 +21,13 @@ from common.errors import UserError
 from common.run import RunFolder
 from genmnist.cli import main as genmnist
 from genmnist.models import GAN, WGAN
+from tests.helpers import status_of
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHAPE = (28, 28, 1)
 # What TensorFlow's C++ side prints on its own before any of our output (it ignores
 # TF_CPP_MIN_LOG_LEVEL until absl's logging is set up).
 TF_NOISE = re.compile(r"^([IWEF]\d{4} |WARNING: All log messages before absl)")
-
-
-def status_of(program, argv):
-    try:
-        return program(argv)
-    except SystemExit as stop:
-        return stop.code
 
 
 def one_error_line(capsys):

@@ -8,20 +8,7 @@ from common.errors import UserError
 from common.run import RunConfig, RunFolder
 from genmnist.cli import family, main
 from genmnist.models import PRESETS, RECIPES
-
-
-def one_line(err):
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    return lines[0]
-
-
-def status_of(argv):
-    try:
-        return main(argv)
-    except SystemExit as stop:
-        return stop.code
+from tests.helpers import one_line, status_of
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +68,7 @@ def test_a_contradicting_model_or_fidelity_is_refused(argv, message, tmp_path, c
 
 
 def test_an_unknown_preset_is_a_usage_error(tmp_path, capsys):
-    assert status_of(["train", "--preset", "fastest", "--out", str(tmp_path / "r")]) == 2
+    assert status_of(main, ["train", "--preset", "fastest", "--out", str(tmp_path / "r")]) == 2
     assert "invalid choice: 'fastest' (choose from 'best')" in capsys.readouterr().err
 
 
