@@ -211,13 +211,20 @@ class AdversarialModel(keras.Model):
     ``ema_decay``: keep an exponential moving average of every generator variable
     (:attr:`ema_variables`, see :meth:`update_average`); None (the default) keeps none and
     leaves the step exactly as it was.
+
+    ``stable_losses``: compute the minimax losses from logits (Q8 corrected); always so in
+    fixed fidelity. Legacy fidelity's default takes the log of sigmoid outputs as the
+    original did (``losses.AS_WRITTEN``).
     """
 
     def __init__(self, recipe: Recipe, fidelity="legacy", seed=0, run_config=None, precision="float32",
-                 fused_discriminator=False, ema_decay=None, **kwargs):
+                 fused_discriminator=False, ema_decay=None, stable_losses=False, **kwargs):
         super().__init__(name=kwargs.pop("name", recipe.name), **kwargs)
         self.recipe = recipe
         self.fidelity = check_fidelity(fidelity)
+        self.stable_losses = self.fidelity == "fixed" or bool(stable_losses)
+        self.discriminator_loss_function, self.generator_loss_function = losses.adversarial_losses(
+            recipe.loss, stable=self.stable_losses)
         self.seed = int(seed)
         self.run_config = dict(run_config or {})
         # Speed options (issue 8); the defaults compute exactly what the original computed.
@@ -270,6 +277,8 @@ class AdversarialModel(keras.Model):
             config["fused_discriminator"] = True
         if self.ema_decay is not None:
             config["ema_decay"] = self.ema_decay
+        if self.stable_losses and self.fidelity == "legacy":
+            config["stable_losses"] = True
         return config
 
     @classmethod
@@ -391,8 +400,7 @@ class AdversarialModel(keras.Model):
             fake_logits = self.critic(fake)
         else:
             real_logits, fake_logits = self.discriminator_logits(real, fake)
-        discriminator_loss, _ = losses.ADVERSARIAL_LOSSES[self.recipe.loss]
-        loss = discriminator_loss(real_logits, fake_logits)
+        loss = self.discriminator_loss_function(real_logits, fake_logits)
         if self.recipe.r1_weight:
             r1 = losses.r1_penalty(slope_tape.gradient(real_logits, real))
             loss = loss + 0.5 * self.recipe.r1_weight * r1
@@ -403,8 +411,7 @@ class AdversarialModel(keras.Model):
         return loss, fake_logits
 
     def generator_loss(self, fake_logits):
-        _, generator_loss = losses.ADVERSARIAL_LOSSES[self.recipe.loss]
-        return generator_loss(fake_logits)
+        return self.generator_loss_function(fake_logits)
 
     def _objective(self, loss, optimizer):
         """What is differentiated for ``loss``: the replica's share, loss-scaled for float16.
@@ -580,18 +587,21 @@ class AdversarialModel(keras.Model):
 
 
 def build_model(recipe: Recipe, fidelity="legacy", seed=0, learning_rate=None, precision="float32",
-                jit_compile="auto", fused_discriminator=False, ema_decay=None, **changes):
+                jit_compile="auto", fused_discriminator=False, ema_decay=None, stable_losses=False,
+                **changes):
     """A compiled :class:`AdversarialModel` with the original's optimisers.
 
     ``changes`` replace recipe fields (``z_dim``, ``beta1``), as the original's
     constructor and ``train`` arguments allowed. ``precision``, ``jit_compile`` and
     ``fused_discriminator`` are the speed options of issue 8 (defaults: the original's
     float32 math, and Keras' "auto" XLA choice, which is off on machines without a GPU).
-    ``ema_decay``: keep an averaged generator (see :class:`AdversarialModel`).
+    ``ema_decay``: keep an averaged generator, ``stable_losses``: Q8 corrected (see
+    :class:`AdversarialModel`).
     """
     recipe = dataclasses.replace(recipe, **changes) if changes else recipe
     model = AdversarialModel(recipe, fidelity=fidelity, seed=seed, precision=precision,
-                             fused_discriminator=fused_discriminator, ema_decay=ema_decay)
+                             fused_discriminator=fused_discriminator, ema_decay=ema_decay,
+                             stable_losses=stable_losses)
     lr = recipe.default_learning_rate if learning_rate is None else learning_rate
     model.compile(d_optimizer=adam(lr, recipe.beta1, recipe.beta2),
                   g_optimizer=adam(lr, recipe.beta1, recipe.beta2), jit_compile=jit_compile)

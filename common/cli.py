@@ -143,6 +143,18 @@ def _add_train_arguments(parser, family):
     parser.add_argument("--fidelity", choices=("legacy", "fixed"), default=None,
                         help="legacy (default): the original's math, quirks included; fixed: the "
                              "named quirks corrected (see docs/fidelity.md)")
+    from common.losses import AS_WRITTEN
+
+    if any(recipe.loss in AS_WRITTEN for recipe in family.recipes.values()):
+        parser.add_argument("--stable-losses", action="store_const", const=True, default=None,
+                            help="legacy fidelity: compute the vanilla GAN's losses from logits, finite "
+                                 "where the original's log of a sigmoid is -inf and with other gradients "
+                                 "where the sigmoid rounds to 0 or 1 (quirk Q8 corrected; always so in "
+                                 "fixed fidelity). Default: as the original wrote them, divergences included")
+    parser.add_argument("--reshuffle", action="store_const", const=True, default=None,
+                        help="legacy fidelity: a fresh seeded order of the data every epoch (quirk Q6 "
+                             "corrected; always so in fixed fidelity). Default: the original's order, "
+                             "one shuffle replayed every epoch but for each epoch's first batch")
     parser.add_argument("--checkpoint-every", type=non_negative_int, default=1000,
                         help="write a checkpoint every N iterations (default 1000; 0: never by count); "
                              "one is always written at the end and on Ctrl-C or SIGTERM")
@@ -243,7 +255,13 @@ def _new_config(args, family):
         precision=args.precision or "float32", jit_compile=bool(args.jit_compile),
         fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy,
         ema_decay=args.ema_decay if args.ema_decay is not None else defaults["ema_decay"],
-        preset=preset.name if preset else None, recipe_changes=preset.changes if preset else None)
+        preset=preset.name if preset else None, recipe_changes=preset.changes if preset else None,
+        **_quirk_corrections(args, args.fidelity or defaults["fidelity"]))
+
+
+def _quirk_corrections(args, fidelity):
+    """Q8 and Q6 corrected or not: always in fixed fidelity, by option in legacy."""
+    return {key: fidelity == "fixed" or bool(getattr(args, key, None)) for key in ("stable_losses", "reshuffle")}
 
 
 def _preset(args, family):

@@ -1,12 +1,14 @@
 """Training images: reading them from the formats people have, and serving batches.
 
-The original read a CSV into float64 and cut batches with ``_next_batch``, whose
-reshuffle was lost on return (quirk Q6): every epoch replayed one order. Here images are
-held as uint8 (4x less memory than float32, 8x less than the original's float64), and
-:func:`batches` serves them as a ``tf.data`` pipeline in which batch ``s`` of the run is a
-pure function of ``(seed, s)``: each epoch has its own seeded permutation, and the
-remainder that does not fill a batch is dropped as ``_next_batch`` dropped it. Because of
-that, a run resumed at step ``s`` sees exactly the batches an uninterrupted run would.
+The original shuffled its data once at load and cut batches with ``_next_batch``, whose
+reshuffle was lost on return (quirk Q6): every later epoch replayed the first epoch's
+order, only its first batch drawn from a fresh shuffle. Here images are held as uint8 (4x
+less memory than float32, 8x less than the original's float64), and :func:`batches`
+serves them as a ``tf.data`` pipeline in which batch ``s`` of the run is a pure function
+of ``(seed, s)``, in the original's replayed order or (``reshuffle``) with a fresh seeded
+permutation every epoch; the remainder that does not fill a batch is dropped as
+``_next_batch`` dropped it. So a run resumed at step ``s`` sees exactly the batches an
+uninterrupted run would.
 
 Readers (each returns uint8 ``[N, H, W, C]`` and raises :class:`UserError` naming the
 file and what is wrong):
@@ -280,12 +282,23 @@ def epoch_permutation(count, seed, epoch):
         tf.range(count, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
 
 
-def batch_indices(step, count, batch_size, seed):
-    """Indices of the images in batch ``step`` (the incomplete tail of an epoch is skipped)."""
+def batch_indices(step, count, batch_size, seed, reshuffle=True):
+    """Indices of the images in batch ``step`` (the incomplete tail of an epoch is skipped).
+
+    ``reshuffle=False`` is the original's order (Q6): epoch 0's permutation (the shuffle
+    its scripts made at load), replayed by every later epoch except for its first batch,
+    which ``_next_batch`` took from a shuffled copy of that order: here the head of the
+    epoch's own permutation applied to it.
+    """
     batches_per_epoch = count // batch_size
     epoch = step // batches_per_epoch
     offset = (step % batches_per_epoch) * batch_size
-    return epoch_permutation(count, seed, epoch)[offset:offset + batch_size]
+    if reshuffle:
+        return epoch_permutation(count, seed, epoch)[offset:offset + batch_size]
+    loaded = epoch_permutation(count, seed, 0)
+    if epoch > 0 and offset == 0:
+        return tf.gather(loaded, epoch_permutation(count, seed, epoch)[:batch_size])
+    return loaded[offset:offset + batch_size]
 
 
 def to_unit_range(images):
@@ -316,7 +329,7 @@ class ImageFiles:
         return len(self.paths) * int(np.prod(self.image_shape))
 
 
-def index_batches(count, batch_size, seed, start_step=0, steps=None):
+def index_batches(count, batch_size, seed, start_step=0, steps=None, reshuffle=True):
     """A ``tf.data`` stream of the index vectors of batches ``start_step``, ``start_step + 1``, ...
 
     Batch ``s`` holds :func:`batch_indices` ``(s, ...)``, but each epoch's permutation is
@@ -326,9 +339,14 @@ def index_batches(count, batch_size, seed, start_step=0, steps=None):
     """
     per_epoch = count // batch_size
     first_epoch = start_step // per_epoch
+    loaded = None if reshuffle else epoch_permutation(count, seed, 0)
 
     def epoch_batches(epoch):
         order = epoch_permutation(count, seed, epoch)[:per_epoch * batch_size]
+        if loaded is not None:  # Q6: epoch 0's order, but for this epoch's first batch
+            head = tf.gather(loaded, order[:batch_size])
+            order = tf.where(epoch > 0, tf.concat([head, loaded[batch_size:per_epoch * batch_size]], 0),
+                             loaded[:per_epoch * batch_size])
         return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [per_epoch, batch_size]))
 
     stream = (tf.data.Dataset.counter(first_epoch)
@@ -337,18 +355,18 @@ def index_batches(count, batch_size, seed, start_step=0, steps=None):
     return stream if steps is None else stream.take(steps)
 
 
-def batches(images, batch_size, seed, start_step=0, steps=None):
+def batches(images, batch_size, seed, start_step=0, steps=None, reshuffle=True):
     """A ``tf.data`` pipeline of float32 batches in [0, 1], starting at batch ``start_step``.
 
     ``images`` is uint8 ``[N, H, W, C]``, or an :class:`ImageFiles` whose images are
     decoded in parallel as the batches need them. Batch ``s`` depends only on ``seed``
     and ``s``, so the stream can be resumed anywhere. ``steps`` of None means an endless
-    stream.
+    stream; ``reshuffle=False``, the original's replayed order (see :func:`batch_indices`).
     """
     count = len(images)
     require(batch_size <= count, f"batch size {batch_size} is larger than the data set "
                                  f"({count} images); lower --batch-size")
-    indices = index_batches(count, batch_size, seed, start_step, steps)
+    indices = index_batches(count, batch_size, seed, start_step, steps, reshuffle)
     if isinstance(images, ImageFiles):
         return _file_batches(images, indices, batch_size)
     table = tf.constant(images)

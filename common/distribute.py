@@ -127,7 +127,7 @@ def synchronized_batch_norm():
     return tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
 
 
-def distributed_batches(strategy, images, batch_size, seed, start_step=0, steps=None):
+def distributed_batches(strategy, images, batch_size, seed, start_step=0, steps=None, reshuffle=True):
     """:func:`common.data.batches` dealt to the replicas of ``strategy``.
 
     Replica ``r`` of ``R`` gets rows ``[r * b, (r + 1) * b)`` of every global batch,
@@ -143,7 +143,7 @@ def distributed_batches(strategy, images, batch_size, seed, start_step=0, steps=
     def dataset_fn(context):
         per_pipeline = count // context.num_input_pipelines
         first = context.input_pipeline_id * per_pipeline * local
-        stream = data.batches(images, batch_size, seed, start_step, steps)
+        stream = data.batches(images, batch_size, seed, start_step, steps, reshuffle)
         shape = tuple(images.image_shape) if isinstance(images, data.ImageFiles) else images.shape[1:]
         # [B, ...] -> this pipeline's rows as [replicas here, b, ...] -> one element per replica.
         return (stream

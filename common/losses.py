@@ -78,12 +78,47 @@ def r1_penalty(real_gradients):
     return tf.reduce_mean(tf.reduce_sum(squared, axis=list(range(1, len(squared.shape)))))
 
 
+def minimax_discriminator_loss_as_written(real_logits, fake_logits):
+    """-mean(log(sigmoid(real)) + log(1 - sigmoid(fake))), op for op as the original wrote it.
+
+    Quirk Q8 kept: where the float32 sigmoid of a fake's logit rounds to 1 (logits above
+    about 17), ``log(1 - D)`` is -inf; where a real image's rounds to 1, the gradient
+    through it is exactly 0, where :func:`minimax_discriminator_loss` gives a tiny one
+    that Adam turns into a full-size step. Legacy fidelity trains with this, so its runs
+    end as the original's do, divergences included; ``--stable-losses`` opts out.
+    """
+    real = tf.sigmoid(tf.cast(real_logits, tf.float32))
+    fake = tf.sigmoid(tf.cast(fake_logits, tf.float32))
+    return -tf.reduce_mean(tf.math.log(real) + tf.math.log(1.0 - fake))
+
+
+def non_saturating_generator_loss_as_written(fake_logits):
+    """-mean(log(sigmoid(fake))), as the original's ``_Loss_generator`` (quirk Q8 kept)."""
+    return -tf.reduce_mean(tf.math.log(tf.sigmoid(tf.cast(fake_logits, tf.float32))))
+
+
 # A recipe names its loss; these are the (discriminator, generator) functions of each name.
 ADVERSARIAL_LOSSES = {
     "minimax": (minimax_discriminator_loss, non_saturating_generator_loss),
     "wasserstein": (wasserstein_critic_loss, wasserstein_generator_loss),
     "hinge": (hinge_discriminator_loss, hinge_generator_loss),
 }
+
+# The losses the original computed in a way that overflows (Q8), as it computed them.
+AS_WRITTEN = {
+    "minimax": (minimax_discriminator_loss_as_written, non_saturating_generator_loss_as_written),
+}
+
+
+def adversarial_losses(name, stable=True):
+    """The (discriminator, generator) loss functions of loss ``name``.
+
+    ``stable=False`` gives the original's own computation where it had an unstable one
+    (quirk Q8); the other losses have only one form.
+    """
+    if not stable and name in AS_WRITTEN:
+        return AS_WRITTEN[name]
+    return ADVERSARIAL_LOSSES[name]
 
 
 def interpolate(real, fake, alpha):

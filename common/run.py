@@ -159,6 +159,10 @@ class RunConfig:
     # recorded in full, so the run rebuilds without the preset's definition.
     preset: Optional[str] = None
     recipe_changes: Optional[dict] = None
+    # Quirks Q8 and Q6 corrected (train --stable-losses / --reshuffle; always in fixed
+    # fidelity). Runs written before these keys existed trained with both, hence True.
+    stable_losses: bool = True
+    reshuffle: bool = True
     # The best checkpoint (train --eval-every): {"iteration", "step", "frechet_distance", and the
     # other scores of that evaluation}; its files are best/ckpt-STEP.
     best: Optional[dict] = None
@@ -167,7 +171,7 @@ class RunConfig:
     # The settings that decide what a run computes: a resumed run keeps them.
     FIXED_ON_RESUME: typing.ClassVar = ("model", "fidelity", "z_dim", "batch_size", "learning_rate",
                                         "seed", "data", "precision", "jit_compile", "fused_discriminator",
-                                        "ema_decay", "preset")
+                                        "ema_decay", "preset", "stable_losses", "reshuffle")
     # The speed options of issue 8; recorded, and the defaults compute the original's math.
     SPEED_OPTIONS: typing.ClassVar = ("precision", "jit_compile", "fused_discriminator")
 
@@ -401,7 +405,7 @@ class RunFolder:
         options = {key: getattr(config, key) for key in RunConfig.SPEED_OPTIONS}
         return build_model(recipe, fidelity=config.fidelity, seed=config.seed,
                            learning_rate=config.learning_rate, ema_decay=config.ema_decay,
-                           **options, **changes)
+                           stable_losses=config.stable_losses, **options, **changes)
 
     @staticmethod
     def checkpoint_of(model):

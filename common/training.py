@@ -40,7 +40,7 @@ class TrainingDiverged(UserError):
 
 
 def fit_steps(model, images, batch_size, seed, start, count, strategy=None, callbacks=(), verbose=0,
-              stop=lambda: False):
+              stop=lambda: False, reshuffle=True):
     """``fit`` the model for ``count`` steps from step ``start`` of the data stream.
 
     Under a multi-replica ``strategy`` the stream is dealt to the replicas, and a vanilla
@@ -51,10 +51,11 @@ def fit_steps(model, images, batch_size, seed, start, count, strategy=None, call
 
     def fit(first_step, steps):
         if strategy is None:
-            stream = data.batches(images, batch_size, seed, start_step=first_step, steps=steps)
+            stream = data.batches(images, batch_size, seed, start_step=first_step, steps=steps,
+                                  reshuffle=reshuffle)
         else:
             stream = distribute.distributed_batches(strategy, images, batch_size, seed,
-                                                    start_step=first_step, steps=steps)
+                                                    start_step=first_step, steps=steps, reshuffle=reshuffle)
         model.fit(stream, epochs=1, steps_per_epoch=steps, callbacks=list(callbacks), verbose=verbose,
                   shuffle=False)
 
@@ -113,7 +114,8 @@ def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, chec
                                   max_minutes=max_minutes, sample_prefix=recipe.sample_prefix,
                                   print_fn=print_fn, pending=pending)
         fit_steps(model, images, config.batch_size, config.seed, start, remaining, strategy=strategy,
-                  callbacks=[monitor, *callbacks], verbose=verbose, stop=lambda: monitor.stopping)
+                  callbacks=[monitor, *callbacks], verbose=verbose, stop=lambda: monitor.stopping,
+                  reshuffle=config.reshuffle)
         monitor.flush_scalars()
         if monitor.diverged is None:
             try:

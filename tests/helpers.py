@@ -39,7 +39,8 @@ def run_config(model="gan", **changes):
     recipe = RECIPES[model]
     config = {"model": model, "fidelity": "legacy", "z_dim": recipe.z_dim, "image_shape": list(recipe.image_shape),
               "seed": 5, "batch_size": 8, "learning_rate": recipe.default_learning_rate, "data": None,
-              "steps": 2, "precision": "float32", "jit_compile": False, "fused_discriminator": False}
+              "steps": 2, "precision": "float32", "jit_compile": False, "fused_discriminator": False,
+              "stable_losses": False, "reshuffle": False}
     config.update(changes)
     return config
 

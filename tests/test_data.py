@@ -171,6 +171,40 @@ def test_every_epoch_is_a_fresh_permutation_without_the_incomplete_tail():
     assert not np.array_equal(epochs[0], epochs[1])  # Q6: reshuffled, unlike _next_batch
 
 
+def originals_next_batch_order(loaded, batch_size, calls, epoch_shuffles):
+    """The indices the original's ``_next_batch`` served, written from its code: ``loaded`` is
+    the order its script shuffled the data into at load, ``epoch_shuffles[e]`` the permutation
+    ``np.random.shuffle`` drew at the start of epoch ``e``. Its reshuffled copy was local and
+    lost on return (Q6)."""
+    served, index_in_epoch, epoch = [], 0, 0
+    for _ in range(calls):
+        images = loaded
+        start = index_in_epoch
+        index_in_epoch += batch_size
+        if index_in_epoch > len(images):
+            epoch += 1
+            images = images[epoch_shuffles[epoch]]
+            start, index_in_epoch = 0, batch_size
+        served.append(images[start:index_in_epoch])
+    return served
+
+
+@pytest.mark.parametrize("count, batch_size", [(10, 3), (12, 4)])
+def test_legacy_order_replays_the_first_epoch_as_the_originals_next_batch(count, batch_size):
+    permutation = [np.asarray(data.epoch_permutation(count, 5, e)) for e in range(4)]
+    calls = 3 * (count // batch_size) + 2  # into a fourth epoch
+    expected = originals_next_batch_order(permutation[0], batch_size, calls, permutation)
+    streamed = [np.asarray(b) for b in data.index_batches(count, batch_size, 5, steps=calls, reshuffle=False)]
+    one_by_one = [np.asarray(data.batch_indices(s, count, batch_size, 5, reshuffle=False)) for s in range(calls)]
+    for step, want in enumerate(expected):
+        np.testing.assert_array_equal(streamed[step], want, err_msg=f"step {step}")
+        np.testing.assert_array_equal(one_by_one[step], want, err_msg=f"step {step}")
+    resumed = [np.asarray(b) for b in data.index_batches(count, batch_size, 5, start_step=calls - 4, steps=4,
+                                                         reshuffle=False)]
+    for a, b in zip(resumed, streamed[-4:]):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_batches_are_floats_in_unit_range(fifty):
     x, _ = fifty
     batch = collect(data.batches(x[..., None], 8, seed=1), 1)[0]
@@ -215,6 +249,22 @@ GOLDEN_ORDER = [
     (2048, 64, 31, [1672, 1896, 714, 1261, 1916, 1258, 1608, 1349]),
     (2048, 64, 32, [1131, 642, 1218, 134, 1542, 1997, 985, 1405]),
 ]
+
+
+# Legacy fidelity's default, the original's order (Q6): epoch 0 replayed after each epoch's
+# first batch. Drawn at the commit that made it the default.
+GOLDEN_REPLAYED_ORDER = [
+    (10000, 128, 78, [2081, 6657, 19, 8195, 2402, 9956, 3858, 2543]),  # epoch 1's own first batch
+    (10000, 128, 79, [4187, 9098, 6530, 1776, 2351, 1469, 8209, 7839]),  # = step 1's
+    (2048, 64, 32, [1370, 1418, 1960, 1707, 1023, 1843, 745, 667]),
+    (2048, 64, 33, [338, 1842, 339, 982, 1750, 501, 1688, 1987]),  # = step 1's
+]
+
+
+@pytest.mark.parametrize("count, batch_size, step, first", GOLDEN_REPLAYED_ORDER)
+def test_seed_0_gives_the_replayed_batches_it_always_gave(count, batch_size, step, first):
+    streamed = next(iter(data.index_batches(count, batch_size, 0, start_step=step, steps=1, reshuffle=False)))
+    assert np.asarray(streamed)[:8].tolist() == first
 
 
 @pytest.mark.parametrize("count, batch_size, step, first", GOLDEN_ORDER)

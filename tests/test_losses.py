@@ -35,6 +35,41 @@ def test_losses_stay_finite_at_saturated_logits():
     np.testing.assert_allclose(float(g), 100.0, rtol=1e-6)  # softplus(200) / 2
 
 
+def test_the_losses_as_written_are_the_originals_log_of_sigmoid_in_float32():
+    rng = np.random.default_rng(2)
+    real, fake = (rng.normal(0, 3, (64, 1)).astype(np.float32) for _ in range(2))
+    s_real, s_fake = (1 / (1 + np.exp(-x, dtype=np.float32)) for x in (real, fake))
+    np.testing.assert_allclose(float(losses.minimax_discriminator_loss_as_written(real, fake)),
+                               -np.mean(np.log(s_real) + np.log(np.float32(1) - s_fake)), rtol=1e-5)
+    np.testing.assert_allclose(float(losses.non_saturating_generator_loss_as_written(fake)),
+                               -np.mean(np.log(s_fake)), rtol=1e-5)
+
+
+def test_the_losses_as_written_overflow_and_stall_where_the_original_did():
+    # Q8: a fake scored 20 has sigmoid 1.0 in float32, so log(1 - D) = -inf; a real image
+    # scored 20 has a gradient of exactly 0 through the rounded sigmoid, not exp(-20).
+    assert np.isinf(float(losses.minimax_discriminator_loss_as_written(np.zeros((1, 1), np.float32),
+                                                                       np.full((1, 1), 20.0, np.float32))))
+    assert np.isinf(float(losses.non_saturating_generator_loss_as_written(np.full((1, 1), -120.0, np.float32))))
+    real = tf.Variable(np.full((1, 1), 20.0, np.float32))
+    fake = np.full((1, 1), -20.0, np.float32)
+    gradients = []
+    for loss in (losses.minimax_discriminator_loss_as_written, losses.minimax_discriminator_loss):
+        with tf.GradientTape() as tape:
+            value = loss(real, fake)
+        gradients.append(float(tape.gradient(value, real)[0, 0]))
+    assert gradients[0] == 0.0
+    np.testing.assert_allclose(gradients[1], -np.exp(-20.0), rtol=1e-4)
+
+
+def test_only_the_minimax_loss_has_a_form_as_written():
+    assert losses.adversarial_losses("minimax", stable=False) == (
+        losses.minimax_discriminator_loss_as_written, losses.non_saturating_generator_loss_as_written)
+    assert losses.adversarial_losses("minimax") == losses.ADVERSARIAL_LOSSES["minimax"]
+    for name in ("wasserstein", "hinge"):
+        assert losses.adversarial_losses(name, stable=False) == losses.ADVERSARIAL_LOSSES[name]
+
+
 def test_wasserstein_losses_keep_the_originals_sign():
     real, fake = np.array([1.0, 3.0], np.float32), np.array([-2.0, 0.0], np.float32)
     assert float(losses.wasserstein_critic_loss(real, fake)) == 2.0 - (-1.0)
