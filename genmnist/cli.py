@@ -1,10 +1,7 @@
 """``genmnist``: the command line for the two MNIST models."""
 
-import os
-
 from common import cli, data
-
-EMBEDDED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist10k.npz")
+from genmnist import EMBEDDED
 
 
 def read_mnist(path, recipe, args=None):

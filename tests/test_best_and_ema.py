@@ -17,7 +17,8 @@ from common.callbacks import display_iterations
 from common.errors import UserError
 from common.run import RunConfig, RunFolder
 from genmnist import cli as mnist_cli
-from genmnist.cli import EMBEDDED, main
+from genmnist import EMBEDDED
+from genmnist.cli import main
 from genmnist.models import RECIPES
 from tests.helpers import one_line, status_of
 

@@ -16,7 +16,8 @@ from common import cli as common_cli
 from common import data, interrupts, training
 from common.errors import UserError
 from common.run import RunFolder
-from genmnist.cli import EMBEDDED, main
+from genmnist import EMBEDDED
+from genmnist.cli import main
 from genmnist.models import RECIPES
 from tests.helpers import start_training, wait_for
 
