@@ -52,7 +52,7 @@ from common.evaluation import generate_images  # noqa: E402
 from common.images import save_grid  # noqa: E402
 from common.run import RunFolder  # noqa: E402
 from common.training import sample_latents, train  # noqa: E402
-from genmnist.cli import EMBEDDED  # noqa: E402
+from genmnist import EMBEDDED  # noqa: E402
 from genmnist.classifier import MnistScorer  # noqa: E402
 from genmnist.models import RECIPES  # noqa: E402
 

@@ -91,7 +91,7 @@ def real_images(name, batch_size):
         from genface.cartoon import draw_faces
 
         return draw_faces(max(4 * batch_size, 64), seed=0)
-    from genmnist.cli import EMBEDDED
+    from genmnist import EMBEDDED
 
     return data.read_images(EMBEDDED, (28, 28, 1))
 

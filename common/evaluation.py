@@ -23,14 +23,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import cli
+from common.arguments import Command, add_checkpoint_argument, add_ema_argument, positive_int, seed_int
 from common.errors import UserError, require
+from common.run import load_run_model
 from common.training import sample_latents
 
 
 def generate_from_run(path, family, count, seed, which="auto", averaged=True):
     """(``count`` generated images, the run's config)."""
-    run, model = cli.load_run_model(path, family, which, averaged=averaged)
+    run, model = load_run_model(path, family, which, averaged=averaged)
     return generate_images(model, count, seed, run.config.batch_size), run.config
 
 
@@ -133,12 +134,12 @@ def _add_arguments(parser, family):
     source.add_argument("--run", help="a run folder written by train")
     source.add_argument("--saved-model", help="a SavedModel folder written by export")
     source.add_argument("--images", help="an .npz with an 'images' array, as generate writes")
-    parser.add_argument("-n", type=cli.positive_int, default=2000,
+    parser.add_argument("-n", type=positive_int, default=2000,
                         help="how many images to generate and score (default 2000, the size of "
                              "the held-out real set)")
-    parser.add_argument("--seed", type=cli.seed_int, default=0, help="seed of the latent vectors")
-    cli.add_checkpoint_argument(parser, default="auto")
-    cli.add_ema_argument(parser)
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the latent vectors")
+    add_checkpoint_argument(parser, family, default="auto")
+    add_ema_argument(parser)
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
     if family.add_evaluate_arguments:
         family.add_evaluate_arguments(parser)
@@ -167,6 +168,6 @@ def _run(args, family):
     return 0
 
 
-cli.register(cli.Command("evaluate", "score generated images, and held-out real ones for comparison: "
-                                     "Frechet distance in a classifier's features, shares of its "
-                                     "classes (see docs/evaluation.md)", _add_arguments, _run))
+# Each program gives it a help line of its own scorer's numbers.
+EVALUATE = Command("evaluate", "score generated images, and held-out real ones for comparison (see "
+                               "docs/evaluation.md)", _add_arguments, _run)

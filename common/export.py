@@ -59,8 +59,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common.arguments import (Command, add_checkpoint_argument, add_ema_argument, models_with_batch_norm,
+                              positive_int, seed_int)
 from common.batch_norm import batch_norm_layers, reestimate_batch_norm
-from common.cli import Command, add_checkpoint_argument, add_ema_argument, positive_int, register, seed_int
 from common.errors import UserError, require
 
 BATCH_STATS_MODES = ("population", "batch")
@@ -351,7 +352,7 @@ def generator_channel_order(config):
 
 def _add_export_arguments(parser, family):
     parser.add_argument("--run", required=True, help="a run folder written by train")
-    add_checkpoint_argument(parser, default="auto")
+    add_checkpoint_argument(parser, family, default="auto")
     add_ema_argument(parser)
     parser.add_argument("--out", required=True,
                         help="SavedModel: the model folder (the export goes to OUT/1/, the layout "
@@ -367,8 +368,10 @@ def _add_export_arguments(parser, family):
                           help="the version folder number under --out (default 1)")
     versions.add_argument("--no-version-folder", action="store_true",
                           help="write the SavedModel directly into --out")
+    batch_norm = models_with_batch_norm(family)
+    where = f"{batch_norm} only" if batch_norm else f"which no {family.prog} model has"
     parser.add_argument("--legacy-batch-stats", action="store_true",
-                        help="batch norm (vanilla GAN only) normalises by each request's own "
+                        help=f"batch norm ({where}) normalises by each request's own "
                              "batch statistics, as the original's prediction did: outputs then "
                              "depend on the whole batch, and a batch of 1 is degenerate (every "
                              "image the same). Default: population statistics (inference mode)")
@@ -430,8 +433,8 @@ def _run_export(args, family):
     return 0
 
 
-register(Command("export", "export a trained generator as a TensorFlow SavedModel (or the whole "
-                           "GAN as a .keras file)", _add_export_arguments, _run_export))
+EXPORT = Command("export", "export a trained generator as a TensorFlow SavedModel (or the whole "
+                           "GAN as a .keras file)", _add_export_arguments, _run_export)
 
 
 def _add_import_keras_arguments(parser, family):
@@ -450,5 +453,5 @@ def _run_import_keras(args, family):
     return 0
 
 
-register(Command("import-keras", "turn a .keras file from export --format keras into a run folder",
-                 _add_import_keras_arguments, _run_import_keras))
+IMPORT_KERAS = Command("import-keras", "turn a .keras file from export --format keras into a run folder",
+                       _add_import_keras_arguments, _run_import_keras)

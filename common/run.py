@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import typing
 from typing import Optional
 
@@ -593,6 +594,15 @@ class RunFolder:
             print_fn(f"using the averaged generator (EMA, decay {model.ema_decay:g}); --no-ema for "
                      f"the raw weights")
         return model
+
+
+def load_run_model(path, family, which="auto", averaged=True):
+    """``(run, model)``: a run folder's model at the chosen checkpoint (the averaged generator
+    where the run keeps one and ``averaged``); choices and skipped files are reported."""
+    run = RunFolder.open(path, family.recipes)
+    model = run.load_model(family.recipes, which=which, averaged=averaged,
+                           print_fn=lambda message: print(f"{family.prog}: {message}", file=sys.stderr))
+    return run, model
 
 
 class NonFiniteWeights(Exception):

@@ -1,13 +1,22 @@
 """``genface``: the command line for the faces WGAN-GP (the original's ``face_gantest.py``).
 
-The same ``train`` / ``generate`` / ``evaluate`` commands and run folder as ``genmnist``
-(all come from :mod:`common.cli`); what is particular to faces is the data
-(:mod:`genface.data`), ``generate --scale-factor``, the role the original's ``imresize``
-step had, and the scorer (:mod:`genface.scorer`).
+The same commands and run folder as ``genmnist`` (from :mod:`common`); what is particular
+to faces is the data (:mod:`genface.data`), ``generate --scale-factor``, the role the
+original's ``imresize`` step had, and the scorer (:mod:`genface.scorer`).
 """
 
-from common import cli
+import dataclasses
+
+from common import cli, commands, evaluation, export
+from common.arguments import positive_float, positive_int
+from common.legacy_tf1 import commands as tf1_commands
 from genface import data
+
+COMMANDS = (commands.TRAIN, commands.GENERATE, export.EXPORT, export.IMPORT_KERAS, *tf1_commands.COMMANDS,
+            dataclasses.replace(evaluation.EVALUATE,
+                                help="score generated faces, and held-out real ones for comparison: Frechet "
+                                     "distance in a cartoon-face classifier's features, coverage of each face "
+                                     "factor, on request the Kernel Inception Distance (see docs/evaluation.md)"))
 
 
 def add_face_data_arguments(parser):
@@ -18,7 +27,7 @@ def add_face_data_arguments(parser):
                         help="leave out files that are missing, unreadable, grayscale or of the "
                              "wrong size, and report how many; default: the first one is an "
                              "error naming it")
-    parser.add_argument("--memory-budget-mb", type=cli.positive_float,
+    parser.add_argument("--memory-budget-mb", type=positive_float,
                         default=data.DEFAULT_MEMORY_BUDGET_MB,
                         help="hold the faces in memory as uint8 (27 KiB each) while they fit in "
                              "this many MiB, else stream them from disk with parallel decoding "
@@ -62,7 +71,7 @@ def add_face_evaluate_arguments(parser):
                         help="also give the Kernel Inception Distance, in the features of "
                              "InceptionV3 with these weights (Keras' no-top .h5 file, which you "
                              "provide; nothing is downloaded)")
-    parser.add_argument("--kid-samples", type=cli.positive_int, default=KID_SAMPLES,
+    parser.add_argument("--kid-samples", type=positive_int, default=KID_SAMPLES,
                         help="faces of each set the KID uses (default 1000; InceptionV3 is slow "
                              "on a CPU)")
     add_face_data_arguments(parser)
@@ -80,7 +89,8 @@ def family():
                   f"or cartoon[:N] for N faces drawn by the project; default: "
                   f"{data.DEFAULT_CARTOON_FACES} cartoon faces",
         add_data_arguments=add_face_data_arguments, generate_scale=True,
-        evaluator=face_scorer, add_evaluate_arguments=add_face_evaluate_arguments)
+        evaluator=face_scorer, add_evaluate_arguments=add_face_evaluate_arguments,
+        commands=COMMANDS, names_data=data.is_cartoon, default_data="cartoon faces drawn by the project")
 
 
 def main(argv=None):

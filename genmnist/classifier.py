@@ -17,7 +17,7 @@ import numpy as np
 from common import metrics
 from common.classifier_cache import load_or_train
 from common.errors import require
-from genmnist.cli import EMBEDDED
+from genmnist import EMBEDDED
 
 VERSION = 1
 HELD_OUT = 2000

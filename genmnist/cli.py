@@ -1,10 +1,16 @@
 """``genmnist``: the command line for the two MNIST models."""
 
-import os
+import dataclasses
 
-from common import cli, data
+from common import cli, commands, data, evaluation, export
+from common.legacy_tf1 import commands as tf1_commands
+from genmnist import EMBEDDED
 
-EMBEDDED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist10k.npz")
+COMMANDS = (commands.TRAIN, commands.GENERATE, export.EXPORT, export.IMPORT_KERAS, *tf1_commands.COMMANDS,
+            dataclasses.replace(evaluation.EVALUATE,
+                                help="score generated digits, and held-out real ones for comparison: "
+                                     "classifier score, Frechet distance in a digit classifier's features, "
+                                     "share of each digit (see docs/evaluation.md)"))
 
 
 def read_mnist(path, recipe, args=None):
@@ -26,6 +32,7 @@ def family():
         prog="genmnist",
         description="The MNIST GANs of junqiangchen/GAN (TF1), ported to TensorFlow 2 / Keras 3.",
         recipes=RECIPES, presets=PRESETS, default_model="gan", read_data=read_mnist, evaluator=mnist_scorer,
+        commands=COMMANDS, names_data=lambda text: text == "keras", default_data="the embedded MNIST digits",
         data_help="training images: a .npz with an 'x' array (or Keras' mnist.npz), the "
                   "original's CSV (label, then 784 pixels), an MNIST IDX file or folder "
                   "(raw or .gz), or 'keras' for keras.datasets.mnist; default: the embedded "

@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(config, items):
 def digits():
     """The embedded 10,000 MNIST digits, uint8 [N, 28, 28, 1], as ``train`` reads them by default."""
     from common import data
-    from genmnist.cli import EMBEDDED
+    from genmnist import EMBEDDED
 
     images = data.read_images(EMBEDDED, (28, 28, 1))
     images.setflags(write=False)

@@ -33,7 +33,7 @@ from common.adversarial import build_model  # noqa: E402
 from common.legacy_tf1.compare import inert_variables  # noqa: E402
 from common.naming import tf1_variables  # noqa: E402
 from common.training import fit_steps  # noqa: E402
-from genmnist.cli import EMBEDDED  # noqa: E402
+from genmnist import EMBEDDED  # noqa: E402
 from genmnist.models import RECIPES  # noqa: E402
 from tests.fixtures.tiny_models import TINY_RECIPES  # noqa: E402
 

@@ -12,12 +12,14 @@ import tensorflow as tf
 from PIL import Image
 
 from common import cli as common_cli
-from common import data, evaluation, images, training
+from common import commands, data, evaluation, images, training
+from common.arguments import checkpoint_choice
 from common.callbacks import display_iterations
 from common.errors import UserError
 from common.run import RunConfig, RunFolder
 from genmnist import cli as mnist_cli
-from genmnist.cli import EMBEDDED, main
+from genmnist import EMBEDDED
+from genmnist.cli import main
 from genmnist.models import RECIPES
 from tests.helpers import one_line, status_of
 
@@ -280,7 +282,7 @@ def test_truncation_redraws_components_beyond_psi(ema_runs, tmp_path, capsys):
     inside = np.abs(first) <= 0.5
     np.testing.assert_array_equal(z[inside], first[inside])  # kept; only the others were redrawn
     assert not np.array_equal(z[~inside], first[~inside])
-    np.testing.assert_array_equal(common_cli.sample_truncated_latents(16, 100, 0, 0.5), z)  # seeded
+    np.testing.assert_array_equal(commands.sample_truncated_latents(16, 100, 0, 0.5), z)  # seeded
     capsys.readouterr()
     for argv, message in [(["--truncation", "0"], "--truncation: expected a positive finite number"),
                           (["--truncation", "0.001"], "of at least 0.01"),
@@ -313,9 +315,9 @@ def test_max_minutes_stops_a_wgan_cleanly_with_a_checkpoint(tmp_path, digits):
 
 
 def test_checkpoint_choices_and_the_recorded_best_are_checked():
-    assert [common_cli.checkpoint_choice(t) for t in ("best", "latest", "auto", "7")] == ["best", "latest", "auto", 7]
+    assert [checkpoint_choice(t) for t in ("best", "latest", "auto", "7")] == ["best", "latest", "auto", 7]
     with pytest.raises(Exception, match="expected best, latest or an iteration number"):
-        common_cli.checkpoint_choice("newest")
+        checkpoint_choice("newest")
     raw = {"model": "gan", "fidelity": "legacy", "z_dim": 100, "image_shape": [28, 28, 1], "seed": 1,
            "batch_size": 8, "learning_rate": 0.0005, "steps": 3}
     assert RunConfig.from_dict(raw).best is None and RunConfig.from_dict(raw).ema_decay is None  # old configs

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from common.run import RunFolder
+from genface.cli import main as genface
 from genmnist.cli import main
 from genmnist.models import RECIPES
 from tests.helpers import network_state, numpy_generator
@@ -117,3 +118,45 @@ def test_the_module_runs_as_a_program_with_help():
     for option in ("--model", "--data", "--steps", "--batch-size", "--learning-rate", "--seed",
                    "--fidelity", "--checkpoint-every", "--resume", "--out"):
         assert option in out.stdout
+
+
+COMMANDS = ("train", "generate", "export", "import-keras", "import-tf1", "export-tf1", "compare", "evaluate")
+
+
+def help_text(program, argv, capsys, monkeypatch):
+    """``program ARGV --help`` on one line per paragraph (no wrapping to cut a phrase)."""
+    monkeypatch.setenv("COLUMNS", "10000")
+    with pytest.raises(SystemExit) as exit:
+        program([*argv, "--help"])
+    assert exit.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [[]] + [[command] for command in COMMANDS])
+def test_genface_help_speaks_of_faces_only(argv, capsys, monkeypatch):
+    text = help_text(genface, argv, capsys, monkeypatch)
+    assert "usage: genface" in text
+    # "gan" and "wgan" name the MNIST models; the faces model is a WGAN-GP.
+    for mnist in (r"\bgan\b", r"\bwgan\b", r"\bWGANs\b", "(?i)digit", "MNIST", "(?i)vanilla", "GANModel",
+                  "discriminator-only warm-up"):
+        assert not re.search(mnist, text), (mnist, text)
+    if argv in ([], ["train"]):
+        assert "warm-up" not in text
+
+
+def test_genface_help_gives_the_faces_defaults(capsys, monkeypatch):
+    text = help_text(genface, ["train"], capsys, monkeypatch)
+    assert "default: the original's (50000)" in text
+    assert "images per batch (default: the original's, 64)" in text
+    assert "Adam learning rate (default: the original's, 0.0001)" in text
+    assert "score generated faces" in help_text(genface, [], capsys, monkeypatch)
+
+
+def test_genmnist_train_help_still_gives_the_defaults_of_both_models(capsys, monkeypatch):
+    text = help_text(main, ["train"], capsys, monkeypatch)
+    assert "(gan's 30 discriminator-only warm-up steps come on top)" in text
+    assert "default: the original's (gan 10000, wgan 500000)" in text
+    assert "images per batch (default: the original's, gan 128, wgan 64)" in text
+    assert "Adam learning rate (default: the original's, gan 0.0005, wgan 0.0001)" in text
+    assert "face" not in text
+    assert "score generated digits" in help_text(main, [], capsys, monkeypatch)

@@ -10,7 +10,7 @@ import pytest
 
 from common import data
 from common.errors import UserError
-from genmnist.cli import EMBEDDED
+from genmnist import EMBEDDED
 
 SHAPE = (28, 28, 1)
 

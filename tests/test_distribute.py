@@ -136,7 +136,7 @@ def test_two_workers_on_localhost_train_and_only_the_chief_writes(tmp_path):
     from common.naming import tf1_variables
     from common.run import RunFolder
     from common.training import fit_steps
-    from genmnist.cli import EMBEDDED
+    from genmnist import EMBEDDED
     from genmnist.models import RECIPES
 
     import keras

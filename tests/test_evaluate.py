@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from genmnist import classifier
-from genmnist.cli import EMBEDDED, main
+from genmnist import EMBEDDED
+from genmnist.cli import main
 
 
 @pytest.fixture

@@ -474,7 +474,7 @@ import numpy as np
 from common import data, adversarial
 from common.legacy_tf1.graphs import LegacyGraph
 from common.legacy_tf1 import compare as comparing
-from genmnist.cli import EMBEDDED
+from genmnist import EMBEDDED
 from genmnist.models import GAN
 
 digits = data.read_images(EMBEDDED, (28, 28, 1))

@@ -4,6 +4,7 @@ lets the command line override, and that a run records it and resumes from the r
 import pytest
 
 from common import cli as common_cli
+from common import commands
 from common.errors import UserError
 from common.run import RunConfig, RunFolder
 from genmnist.cli import family, main
@@ -52,8 +53,8 @@ def test_a_preset_run_resumes_without_naming_the_preset_and_refuses_another(pres
 def test_eval_every_defaults_to_the_presets_and_can_be_switched_off(preset_run):
     run = RunFolder.open(preset_run, RECIPES)
     parse = common_cli.build_parser(family()).parse_args
-    assert common_cli._eval_every(parse(["train", "--out", "x"]), run, family()) == PRESETS["best"].eval_every == 1000
-    assert common_cli._eval_every(parse(["train", "--eval-every", "0", "--out", "x"]), run, family()) == 0
+    assert commands._eval_every(parse(["train", "--out", "x"]), run, family()) == PRESETS["best"].eval_every == 1000
+    assert commands._eval_every(parse(["train", "--eval-every", "0", "--out", "x"]), run, family()) == 0
 
 
 @pytest.mark.parametrize("argv, message", [

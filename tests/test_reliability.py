@@ -16,7 +16,7 @@ from common.errors import UserError
 from common.naming import tf1_variables
 from common.run import RunFolder
 from common.training import train
-from genmnist.cli import EMBEDDED
+from genmnist import EMBEDDED
 from genmnist.models import RECIPES
 from tests import helpers
 from tests.helpers import wait_for

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import cli as common_cli
-from common import data, interrupts, training
+from common import commands, data, interrupts, training
 from common.errors import UserError
 from common.run import RunFolder
-from genmnist.cli import EMBEDDED, main
+from genmnist import EMBEDDED
+from genmnist.cli import main
 from genmnist.models import RECIPES
 from tests.helpers import start_training, wait_for
 
@@ -343,7 +343,7 @@ def test_generate_with_batch_statistics_warns_below_16_vectors(trained, tmp_path
 
 def test_generate_refuses_up_front_a_batch_statistics_batch_too_large_for_memory(trained, tmp_path, capsys,
                                                                                monkeypatch):
-    monkeypatch.setattr(common_cli, "available_memory_bytes", lambda: 2 ** 30)
+    monkeypatch.setattr(commands, "available_memory_bytes", lambda: 2 ** 30)
     status, err = status_and_err(["generate", "--run", trained, "-n", "100000",
                                   "--out", str(tmp_path / "g.npz")], capsys)
     assert status == 2
@@ -354,8 +354,8 @@ def test_generate_without_batch_statistics_runs_in_chunks_with_the_same_images(t
     model = RunFolder.open(trained, RECIPES).load_model(RECIPES)
     z = np.random.default_rng(0).standard_normal((10, 100)).astype(np.float32)
     whole = np.asarray(model.generator_outputs(z, batch_statistics=False))
-    monkeypatch.setattr(common_cli, "GENERATE_CHUNK", 3)
-    chunked = common_cli.generate_outputs(model, z, False, "genmnist")
+    monkeypatch.setattr(commands, "GENERATE_CHUNK", 3)
+    chunked = commands.generate_outputs(model, z, False, "genmnist")
     np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-6)
 
 

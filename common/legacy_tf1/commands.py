@@ -1,7 +1,6 @@
 """The TF1 bridge on the command line: ``import-tf1``, ``export-tf1`` and ``compare``.
 
-Registered with :func:`common.cli.register` when :mod:`common.cli` loads its optional
-command modules, so both programs have them, each for its own models::
+:data:`COMMANDS`, which both programs list, each for its own models::
 
     python -m genmnist import-tf1 model/gan --out runs/gan-tf1     # an original checkpoint -> a run
     python -m genmnist train --resume --out runs/gan-tf1 --steps 20000
@@ -17,7 +16,8 @@ import os
 
 import numpy as np
 
-from common.cli import Command, add_checkpoint_argument, non_negative_int, positive_float, positive_int, register, seed_int
+from common.arguments import (Command, add_checkpoint_argument, non_negative_int, per_model, positive_float,
+                              positive_int, seed_int)
 from common.errors import require
 
 
@@ -29,13 +29,13 @@ def _model_option(parser, family, what, fallback=False):
                         help=f"which of the original's models {what} (default: {default})")
 
 
-def _optimiser_options(parser):
+def _optimiser_options(parser, family):
     parser.add_argument("--learning-rate", type=positive_float, default=None,
-                        help="the learning rate the original run used (a checkpoint does not record "
-                             "it; default: the original script's, gan 0.0005, WGANs 0.0001)")
+                        help="the learning rate the original run used (a checkpoint does not record it; "
+                             f"default: the original script's, {per_model(family, lambda r: r.default_learning_rate)})")
     parser.add_argument("--beta1", type=positive_float, default=None,
-                        help="Adam's beta1 of the original run (default: the original's, gan 0.9, "
-                             "WGANs 0.5); only GANModel.train() let it be changed")
+                        help=f"Adam's beta1 of the original run (default: the original's, "
+                             f"{per_model(family, lambda r: r.beta1)}); needed only where that run changed it")
 
 
 def _guess(path, family):
@@ -54,8 +54,8 @@ def _guess(path, family):
 def _add_import_arguments(parser, family):
     parser.add_argument("checkpoint", metavar="CHECKPOINT_PREFIX",
                         help="an original checkpoint: the path the original's saver.save() was given "
-                             "(model/gan for model/gan.index + model/gan.data-00000-of-00001), one of "
-                             "its files, or its folder")
+                             f"(model/{family.default_model} for model/{family.default_model}.index + "
+                             f"model/{family.default_model}.data-00000-of-00001), one of its files, or its folder")
     _model_option(parser, family, "wrote the checkpoint")
     parser.add_argument("--out", required=True, help="the run folder to create")
     parser.add_argument("--iterations", type=non_negative_int, default=None,
@@ -66,18 +66,18 @@ def _add_import_arguments(parser, family):
                         help="seed of the imported run's future random draws and data order "
                              "(default: a random one, recorded in config.json)")
     parser.add_argument("--batch-size", type=positive_int, default=None,
-                        help="batch size for continued training (default: the original's, 128 for "
-                             "gan, 64 for the WGANs)")
+                        help="batch size for continued training (default: the original's, "
+                             f"{per_model(family, lambda r: r.default_batch_size)})")
     parser.add_argument("--data", default=None,
                         help="training data for train --resume (default: the program's default data)")
-    _optimiser_options(parser)
+    _optimiser_options(parser, family)
 
 
 def _run_import(args, family):
     from . import checkpoints
 
-    require(args.data is None or args.data == "keras" or args.data.startswith("cartoon")
-            or os.path.exists(args.data), f"--data {args.data}: no such file or folder")
+    require(args.data is None or family.names_data(args.data) or os.path.exists(args.data),
+            f"--data {args.data}: no such file or folder")
     run, position = checkpoints.import_tf1_checkpoint(
         args.checkpoint, family.recipes, args.out, model_name=args.model, iterations=args.iterations,
         seed=args.seed, batch_size=args.batch_size, learning_rate=args.learning_rate, beta1=args.beta1,
@@ -91,8 +91,8 @@ def _run_import(args, family):
     return 0
 
 
-register(Command("import-tf1", "import a checkpoint of the original TF1 code into a run folder",
-                 _add_import_arguments, _run_import))
+IMPORT_TF1 = Command("import-tf1", "import a checkpoint of the original TF1 code into a run folder",
+                     _add_import_arguments, _run_import)
 
 
 # --- export-tf1 ------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def _add_export_arguments(parser, family):
                         help="where to write the checkpoint: PREFIX.index and "
                              "PREFIX.data-00000-of-00001, plus the folder's 'checkpoint' file")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at --out")
-    add_checkpoint_argument(parser)
+    add_checkpoint_argument(parser, family)
 
 
 def _run_export(args, family):
@@ -121,8 +121,8 @@ def _run_export(args, family):
     return 0
 
 
-register(Command("export-tf1", "write a run's weights as a checkpoint the original TF1 code restores",
-                 _add_export_arguments, _run_export))
+EXPORT_TF1 = Command("export-tf1", "write a run's weights as a checkpoint the original TF1 code restores",
+                     _add_export_arguments, _run_export)
 
 
 # --- compare ---------------------------------------------------------------------------------
@@ -144,6 +144,13 @@ def _tolerance(text):
     return kind, number
 
 
+def _iteration_steps(recipe):
+    """What one iteration of ``recipe`` trains: "5 critic steps and one generator step"."""
+    count = recipe.discriminator_steps
+    network = "critic" if recipe.loss == "wasserstein" else "discriminator"
+    return f"{count} {network} steps and one generator step" if count > 1 else f"one {network} and one generator step"
+
+
 def _add_compare_arguments(parser, family):
     parser.add_argument("checkpoint", metavar="CHECKPOINT_PREFIX", nargs="?", default=None,
                         help="an original checkpoint both sides start from (default: a fresh random "
@@ -153,11 +160,11 @@ def _add_compare_arguments(parser, family):
                         help="seed of the random initialisation, z, alphas and real batches (default 0)")
     parser.add_argument("--batch-size", type=positive_int, default=8, help="images per batch (default 8)")
     parser.add_argument("--iterations", type=non_negative_int, default=5,
-                        help="training iterations to compare (default 5): gan one D and one G step "
-                             "each, WGANs 5 critic steps and one G step")
+                        help="training iterations to compare (default 5); one iteration: "
+                             + per_model(family, _iteration_steps))
     parser.add_argument("--warm-up-steps", type=non_negative_int, default=None,
-                        help="gan: discriminator-only steps before the iterations (default: the "
-                             "original's 30)")
+                        help="discriminator-only steps before the iterations (default: the "
+                             f"original's, {per_model(family, lambda r: r.pretrain_steps)})")
     parser.add_argument("--free-running", action="store_true",
                         help="let both sides train freely instead of in lockstep, and judge the drift "
                              "against the original's own drift from a one-ulp nudge (see the docs)")
@@ -169,9 +176,8 @@ def _add_compare_arguments(parser, family):
                              "gradient (rel, 1e-4), variable (rel, 1e-4); repeatable")
     parser.add_argument("--failures-only", action="store_true", help="print only the rows above tolerance")
     parser.add_argument("--data", default=None,
-                        help="real images to feed both sides (default: the embedded MNIST digits, or "
-                             "drawn cartoon faces)")
-    _optimiser_options(parser)
+                        help=f"real images to feed both sides (default: {family.default_data})")
+    _optimiser_options(parser, family)
     if family.add_data_arguments:
         family.add_data_arguments(parser)
 
@@ -208,5 +214,7 @@ def _run_compare(args, family):
     return 0 if report.ok else 1
 
 
-register(Command("compare", "run the original TF1 graph and the port on the same inputs and print "
-                            "their differences", _add_compare_arguments, _run_compare))
+COMPARE = Command("compare", "run the original TF1 graph and the port on the same inputs and print "
+                             "their differences", _add_compare_arguments, _run_compare)
+
+COMMANDS = (IMPORT_TF1, EXPORT_TF1, COMPARE)

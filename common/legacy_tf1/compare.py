@@ -311,7 +311,7 @@ def default_images(recipe, count, seed=0):
     """Real images for ``recipe`` when none are given: MNIST digits or cartoon faces (uint8)."""
     if tuple(recipe.image_shape) == (28, 28, 1):
         from common import data
-        from genmnist.cli import EMBEDDED
+        from genmnist import EMBEDDED
 
         return data.read_images(EMBEDDED, recipe.image_shape)[:max(count, 1)]
     if tuple(recipe.image_shape) == (96, 96, 3):

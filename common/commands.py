@@ -1,0 +1,536 @@
+"""``train`` and ``generate``: the commands both programs offer (:data:`TRAIN`,
+:data:`GENERATE`), written once over the program's :class:`~common.cli.Family`."""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from common.arguments import (Command, add_checkpoint_argument, add_ema_argument, decay_float, models_with_batch_norm,
+                              non_negative_float, non_negative_int, per_model, positive_float, positive_int, seed_int,
+                              steps_int, warm_up_steps)
+from common.errors import UserError, require
+
+
+# --- train -------------------------------------------------------------------------------
+
+
+def _add_train_arguments(parser, family):
+    parser.add_argument("--model", choices=sorted(family.recipes), default=None,
+                        help=f"which of the original's models to train (default {family.default_model}): " +
+                             "; ".join(f"{k}: {r.description}" for k, r in sorted(family.recipes.items())))
+    if family.presets:
+        parser.add_argument("--preset", choices=sorted(family.presets), default=None,
+                            help="a recipe beyond the original's, chosen by measurement (docs/results.md, 'A recipe "
+                                 "beyond the original's'); options given beside it override its "
+                                 "settings: " + "; ".join(f"{name}: {preset.description}"
+                                                         for name, preset in sorted(family.presets.items())))
+    parser.add_argument("--data", default=None, help=family.data_help)
+    warm_up = warm_up_steps(family)
+    parser.add_argument("--steps", type=steps_int, default=None,
+                        help="training iterations in all, as the original's train_epochs counted them"
+                             + (f" ({warm_up} discriminator-only warm-up steps come on top)" if warm_up else "")
+                             + f"; default: the original's ({per_model(family, lambda r: r.default_steps)}). "
+                               "With --resume: the new total")
+    parser.add_argument("--batch-size", type=positive_int, default=None,
+                        help="images per batch (default: the original's, "
+                             f"{per_model(family, lambda r: r.default_batch_size)})")
+    parser.add_argument("--learning-rate", type=positive_float, default=None,
+                        help="Adam learning rate (default: the original's, "
+                             f"{per_model(family, lambda r: r.default_learning_rate)})")
+    parser.add_argument("--seed", type=seed_int, default=None,
+                        help="seed of the weights, the data order and every random draw "
+                             "(default: a random one, recorded in config.json)")
+    parser.add_argument("--fidelity", choices=("legacy", "fixed"), default=None,
+                        help="legacy (default): the original's math, quirks included; fixed: the "
+                             "named quirks corrected (see docs/fidelity.md)")
+    from common.losses import AS_WRITTEN
+
+    if any(recipe.loss in AS_WRITTEN for recipe in family.recipes.values()):
+        parser.add_argument("--stable-losses", action="store_const", const=True, default=None,
+                            help="legacy fidelity: compute the vanilla GAN's losses from logits, finite "
+                                 "where the original's log of a sigmoid is -inf and with other gradients "
+                                 "where the sigmoid rounds to 0 or 1 (quirk Q8 corrected; always so in "
+                                 "fixed fidelity). Default: as the original wrote them, divergences included")
+    parser.add_argument("--reshuffle", action="store_const", const=True, default=None,
+                        help="legacy fidelity: a fresh seeded order of the data every epoch (quirk Q6 "
+                             "corrected; always so in fixed fidelity). Default: the original's order, "
+                             "one shuffle replayed every epoch but for each epoch's first batch")
+    parser.add_argument("--checkpoint-every", type=non_negative_int, default=1000,
+                        help="write a checkpoint every N iterations (default 1000; 0: never by count); "
+                             "one is always written at the end and on Ctrl-C or SIGTERM")
+    parser.add_argument("--checkpoint-minutes", type=non_negative_float, default=10.0,
+                        help="also write a checkpoint whenever M minutes have passed since the last "
+                             "one (default 10; 0: never by time), so a kill loses at most M minutes")
+    parser.add_argument("--max-minutes", type=positive_float, default=None,
+                        help="stop cleanly, with a checkpoint, once M minutes of training have "
+                             "passed (default: no limit); --resume goes on from there")
+    parser.add_argument("--ema-decay", type=decay_float, default=None,
+                        help="also keep an exponential moving average of the generator's weights "
+                             "(batch-norm statistics included), ema = D * ema + (1 - D) * w after "
+                             "every generator update, e.g. 0.999; checkpointed with the run, and used "
+                             "by generate, export and evaluate (--no-ema there for the raw weights). "
+                             "Default: none, the original's training exactly. In legacy fidelity "
+                             "the averaged generator normalises by batch statistics as the raw one does")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its newest checkpoint (same model, data "
+                             "order, optimiser state and step counter), or start it if it has none "
+                             "yet: the same command line serves a first start and every restart. "
+                             "--steps, --checkpoint-every, --checkpoint-minutes, --max-minutes, "
+                             "--eval-every and --strategy may change on resume; other settings given "
+                             "must match the run's")
+    parser.add_argument("--out", required=True, help="the run folder to create (or to resume)")
+    # Speed and scale (GitHub issue 8; docs/speed.md). None: the run's recorded
+    # setting on --resume, else the default; each is recorded in config.json.
+    speed = parser.add_argument_group("speed and scale (see docs/speed.md)")
+    speed.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"), default=None,
+                       help="float32 (default): the original's math; mixed_bfloat16 (fast on CPUs "
+                            "with AVX-512 BF16 and on recent GPUs) or mixed_float16 (GPUs, with loss "
+                            "scaling): layers compute in 16 bits, weights and losses stay float32")
+    speed.add_argument("--jit-compile", action="store_const", const=True, default=None,
+                       help="compile the training step with XLA (default: off)")
+    speed.add_argument("--fused-discriminator", action="store_const", const=True, default=None,
+                       help="one discriminator call on the real and generated batch together "
+                            "(default: two calls, as the original; one call rounds differently)")
+    speed.add_argument("--strategy", choices=("one", "mirrored", "multiworker"), default="one",
+                       help="one (default): this device; mirrored: every GPU of this machine (or "
+                            "every logical CPU device); multiworker: one process per machine, "
+                            "cluster from TF_CONFIG, same --seed and --out on every worker")
+    if family.evaluator is not None:
+        parser.add_argument("--eval-every", type=non_negative_int, default=None,
+                            help="every N iterations, score 1000 samples (the numbers evaluate "
+                                 "gives; of the averaged generator with --ema-decay) and log them "
+                                 "to TensorBoard under eval/ (default 0: never; a preset's own "
+                                 "otherwise); the checkpoint with "
+                                 "the lowest Frechet distance so far is kept in RUN_DIR/best/, which "
+                                 "generate, export and evaluate then use by default")
+    if family.add_data_arguments:
+        family.add_data_arguments(parser)
+
+
+def _run_train(args, family):
+    from common import distribute
+
+    # First: a multi-worker strategy must exist before TensorFlow runs any operation.
+    strategy = distribute.make_strategy(args.strategy)
+    chief = distribute.is_chief(strategy)
+    if args.strategy == "multiworker":
+        require(args.seed is not None or args.resume,
+                "--strategy multiworker needs --seed: every worker must draw the same numbers")
+    out, scratch = args.out, None
+    if not chief:  # only the chief writes the run folder; see common/distribute.py
+        out, scratch = distribute.worker_folder(args.out, args.resume)
+    try:
+        return _train_in(out, args, family, strategy)
+    finally:
+        if scratch is not None:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _new_config(args, family):
+    """The configuration of a run started by this command line."""
+    from common.run import RunConfig, absolute_data_path, random_seed
+
+    preset = _preset(args, family)
+    model = args.model or (preset.model if preset else family.default_model)
+    recipe = family.recipes[model]
+    if preset is None:
+        defaults = dict(fidelity="legacy", batch_size=recipe.default_batch_size,
+                        learning_rate=recipe.default_learning_rate, steps=recipe.default_steps, ema_decay=None)
+    else:
+        require(model == preset.model, f"--preset {preset.name} trains --model {preset.model}, not {model}; "
+                                       f"drop --model or the preset")
+        require(args.fidelity in (None, preset.fidelity),
+                f"--preset {preset.name} builds on {preset.fidelity} fidelity, not {args.fidelity}; "
+                f"drop --fidelity or the preset")
+        defaults = dict(fidelity=preset.fidelity, batch_size=preset.batch_size,
+                        learning_rate=preset.learning_rate, steps=preset.steps, ema_decay=preset.ema_decay)
+    return RunConfig(
+        model=model, fidelity=args.fidelity or defaults["fidelity"], z_dim=recipe.z_dim,
+        image_shape=tuple(recipe.image_shape), seed=args.seed if args.seed is not None else random_seed(),
+        batch_size=args.batch_size or defaults["batch_size"],
+        learning_rate=args.learning_rate or defaults["learning_rate"],
+        data=absolute_data_path(args.data), steps=args.steps or defaults["steps"],
+        precision=args.precision or "float32", jit_compile=bool(args.jit_compile),
+        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy,
+        ema_decay=args.ema_decay if args.ema_decay is not None else defaults["ema_decay"],
+        preset=preset.name if preset else None, recipe_changes=preset.changes if preset else None,
+        **_quirk_corrections(args, args.fidelity or defaults["fidelity"]))
+
+
+def _quirk_corrections(args, fidelity):
+    """Q8 and Q6 corrected or not: always in fixed fidelity, by option in legacy."""
+    return {key: fidelity == "fixed" or bool(getattr(args, key, None)) for key in ("stable_losses", "reshuffle")}
+
+
+def _preset(args, family):
+    name = getattr(args, "preset", None)
+    return family.presets[name] if name else None
+
+
+def _eval_every(args, run, family):
+    """--eval-every as given, else the run's preset's, else 0 (never)."""
+    given = getattr(args, "eval_every", None)
+    if given is not None:
+        return given
+    preset = family.presets.get(run.config.preset) if run.config.preset else None
+    return preset.eval_every if preset else 0
+
+
+def _check_resume_settings(run, args):
+    """Refuse a setting on the command line that contradicts the run being resumed."""
+    from common.run import RunConfig, absolute_data_path
+
+    config = run.config
+    for key in RunConfig.FIXED_ON_RESUME:
+        given = getattr(args, key, None)
+        if given is None:
+            continue
+        recorded = getattr(config, key)
+        if key == "data":
+            given = absolute_data_path(given)
+            if given != recorded and recorded is not None and not os.path.exists(recorded) \
+                    and os.path.exists(given):
+                print(f"note: the run's data {recorded} no longer exists; training on {given} from now on")
+                config.data = given
+                continue
+        if given != recorded:
+            raise UserError(f"--{key.replace('_', '-')} {given} contradicts the run's {key} {recorded} "
+                            f"({run.config_path}); a resumed run keeps its settings: drop the option "
+                            f"or start a new run with another --out")
+
+
+def _train_in(out, args, family, strategy):
+    """``train`` into the run folder ``out`` (the chief's ``--out``, or a worker's scratch copy)."""
+    from common.run import CONFIG, LOCK, training_lock
+
+    existed = os.path.exists(out)
+    try:
+        with training_lock(out):
+            return _train_locked(out, existed, args, family, strategy)
+    except BaseException:
+        # Failed before it wrote a run: take back the folder (or the lock file) it made.
+        lock = os.path.join(out, LOCK)
+        if os.path.isdir(out) and not os.path.exists(os.path.join(out, CONFIG)):
+            if os.path.exists(lock):
+                os.remove(lock)
+            if not existed and not os.listdir(out):
+                os.rmdir(out)
+        raise
+
+
+def _train_locked(out, existed, args, family, strategy):
+    from common import training
+    from common.run import RunFolder
+
+    resuming = args.resume and RunFolder.holds_checkpoint(out)
+    if resuming:
+        run = RunFolder.open(out, family.recipes)
+        _check_resume_settings(run, args)
+        steps = args.steps or run.config.steps
+        recipe = family.recipes[run.config.model]
+        images = family.read_data(run.config.data, recipe, args)
+    else:
+        if args.resume:
+            print(f"{family.prog}: {out} has no checkpoint to resume yet; starting the run")
+        config = _new_config(args, family)
+        recipe = family.recipes[config.model]
+        steps = config.steps
+        # Read the data before creating the folder, so a bad path leaves nothing behind.
+        images = family.read_data(args.data, recipe, args)
+        require(config.batch_size <= len(images),
+                f"--batch-size {config.batch_size} is larger than the data set ({len(images)} images)")
+        run = RunFolder.create(out, config)
+    print(f"{family.prog}: {'resuming' if resuming else 'training'} {recipe.name} ({run.config.fidelity} "
+          f"fidelity) on {len(images)} images, {steps} iterations, batch {run.config.batch_size}, "
+          f"seed {run.config.seed} -> {run.path}")
+    run.config.strategy = args.strategy  # the last one used; any gives the same numbers
+    try:
+        callbacks = []
+        eval_every = _eval_every(args, run, family) if family.evaluator is not None else 0
+        if eval_every:
+            from common.evaluation import EvaluationMonitor
+
+            scorer = family.evaluator(print_fn=print, data=run.config.data, images=images, options=args)
+            callbacks.append(EvaluationMonitor(scorer, run.logs_dir, eval_every, seed=run.config.seed,
+                                               batch_size=run.config.batch_size, run=run))
+        training.train(run, family.recipes, images, steps, resume=resuming,
+                       checkpoint_every=args.checkpoint_every, checkpoint_minutes=args.checkpoint_minutes,
+                       max_minutes=args.max_minutes, callbacks=callbacks, strategy=strategy)
+    except BaseException:
+        # Stopped before its first checkpoint: leave nothing behind (a later train or
+        # train --resume would start it afresh anyway).
+        if not resuming and not RunFolder.holds_checkpoint(out) and not _has_samples(run):
+            _remove_new_run(out, existed)
+        raise
+    return 0
+
+
+def _has_samples(run):
+    return os.path.isdir(run.samples_dir) and bool(os.listdir(run.samples_dir))
+
+
+def _remove_new_run(out, existed):
+    import shutil
+
+    if not existed:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    for name in ("config.json", "samples", "logs", "checkpoints", "best", ".lock"):
+        path = os.path.join(out, name)
+        shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else (
+            os.remove(path) if os.path.exists(path) else None)
+
+
+TRAIN = Command("train", "train a model (the original's train())", _add_train_arguments, _run_train)
+
+
+# --- generate ----------------------------------------------------------------------------
+
+
+def interpolation_count(text):
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected at least 2 images per row (the two ends), got {value}")
+    return value
+
+
+# Below this, redrawing every component beyond PSI standard deviations takes more than
+# 100 draws per component kept (and z is within 0.01 of 0 anyway).
+MIN_TRUNCATION = 0.01
+
+
+def truncation_float(text):
+    value = positive_float(text)
+    if value < MIN_TRUNCATION:
+        raise argparse.ArgumentTypeError(f"expected a number of standard deviations of at least "
+                                         f"{MIN_TRUNCATION}, got {text}")
+    return value
+
+
+def _add_generate_arguments(parser, family):
+    batch_norm = models_with_batch_norm(family)
+    together = (f". With batch statistics (legacy {batch_norm}) every image of the grid is normalised with "
+                f"all the others, so an end image differs from generate --z of its vector alone: pass "
+                f"--batch-statistics no to compare them") if batch_norm else ""
+    parser.add_argument("--run", required=True, help="a run folder written by train")
+    add_checkpoint_argument(parser, family, default="auto")
+    add_ema_argument(parser)
+    parser.add_argument("-n", type=positive_int, default=None,
+                        help="how many images (default 64, or as many as --z holds); with "
+                             "--interpolate: how many rows (default 8, or half as many as --z holds)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the latent vectors (default 0)")
+    parser.add_argument("--z", default=None,
+                        help="a .npy file of latent vectors [N, z_dim] to use instead of sampling; "
+                             "with --interpolate, the ends of each row in pairs: rows 0-1, 2-3, ...")
+    parser.add_argument("--interpolate", type=interpolation_count, default=None, metavar="K",
+                        help="rows of K images each along a spherical interpolation (slerp) between "
+                             "two latent vectors, the first and last images being those of the two "
+                             "vectors themselves; a .gif --out shows the rows moving along it" + together)
+    parser.add_argument("--truncation", type=truncation_float, default=None, metavar="PSI",
+                        help="the truncation trick: every component of z beyond PSI standard "
+                             f"deviations is redrawn (from the same seeded stream) until it lies "
+                             f"within; smaller PSI: less variety, more typical images. At least "
+                             f"{MIN_TRUNCATION}; default: none. Not with --z")
+    parser.add_argument("--batch-statistics", choices=("auto", "yes", "no"), default="auto",
+                        help="normalise batch norm by the statistics of the whole z batch (yes), or "
+                             "by the moving statistics (no); auto: yes in legacy fidelity, as the "
+                             "original's prediction ran, no in fixed. With yes, all N vectors form "
+                             "one batch: fewer than 16 give poor statistics, and one gives the same "
+                             "image for every seed")
+    if family.generate_scale:
+        parser.add_argument("--scale-factor", type=positive_float, default=None,
+                            help="upscale the generated images by this factor with bilinear "
+                                 "interpolation (the original's imresize step)")
+    parser.add_argument("--out", required=True,
+                        help="a .png path writes a grid; a .npz path writes 'images' (uint8 "
+                             "[N, H, W, C]), 'raw' (float32 generator outputs) and 'z'; with "
+                             "--interpolate a .gif path writes an animation along the rows")
+
+
+def sample_truncated_latents(count, z_dim, seed, psi):
+    """z ~ N(0, 1) [count, z_dim] with every component beyond ``psi`` redrawn until within.
+
+    The first draw is :func:`common.training.sample_latents`'s; the redraws continue the
+    same seeded generator, so a seed always gives the same vectors.
+    """
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((count, z_dim)).astype(np.float32)
+    outside = np.abs(z) > psi
+    while outside.any():
+        z[outside] = rng.standard_normal(int(outside.sum())).astype(np.float32)
+        outside = np.abs(z) > psi
+    return z
+
+
+def slerp(start, end, steps):
+    """``steps`` points along the great circle from ``start`` to ``end`` (rows of vectors),
+    [rows, steps, z_dim]; the first and last are ``start`` and ``end`` exactly.
+
+    Where the two are (anti)parallel the arc is undefined and the points lie on the line.
+    """
+    a, b = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    cosine = np.sum(a * b, axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-30)
+    omega = np.arccos(np.clip(cosine, -1.0, 1.0))[:, None, None]
+    sine = np.sin(omega)
+    arc = np.abs(sine) > 1e-6
+    safe = np.where(arc, sine, 1.0)
+    along = np.where(arc, (np.sin((1 - t) * omega) * a[:, None] + np.sin(t * omega) * b[:, None]) / safe,
+                     (1 - t) * a[:, None] + t * b[:, None])
+    path = along.astype(np.float32)
+    path[:, 0], path[:, -1] = start, end
+    return path
+
+
+def load_latents(path, z_dim):
+    require(os.path.exists(path), f"{path}: no such file; --z takes a .npy file of latent vectors")
+    try:
+        z = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise UserError(f"{path}: not a readable .npy array ({exc})") from exc
+    require(isinstance(z, np.ndarray) and np.issubdtype(z.dtype, np.number),
+            f"{path}: expected a numeric array of latent vectors")
+    require(not np.iscomplexobj(z), f"{path}: complex latent vectors ({z.dtype}); z must be real numbers")
+    z = z.reshape(1, -1) if z.ndim == 1 else z
+    require(z.ndim == 2 and z.shape[1] == z_dim and len(z) > 0,
+            f"{path}: latent vectors of shape {z.shape}, this model needs [N, {z_dim}]")
+    require(np.all(np.isfinite(z)), f"{path}: NaN or infinite latent values")
+    return z.astype(np.float32)
+
+
+# A batch too small for its own statistics: below this, generate with batch statistics warns.
+MIN_STATISTICS_BATCH = 16
+GENERATE_CHUNK = 500
+
+
+def available_memory_bytes():
+    """Memory the system can still give (MemAvailable), or None where it cannot tell."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def generation_bytes(model, count):
+    """A generous estimate of the memory one generator pass over ``count`` vectors takes."""
+    per_sample = sum(int(np.prod(layer.output.shape[1:])) for layer in model.generator.layers)
+    return 4 * per_sample * count * 2  # float32 activations, plus what TensorFlow keeps beside them
+
+
+def generate_outputs(model, z, batch_statistics, prog):
+    """The generator's raw outputs for ``z``, in bounded memory wherever the batch allows."""
+    uses_batch_statistics = model.recipe.batch_norm and (
+        model.fidelity == "legacy" if batch_statistics is None else batch_statistics)
+    if not uses_batch_statistics:
+        return np.concatenate([np.asarray(model.generator_outputs(z[k:k + GENERATE_CHUNK], batch_statistics))
+                               for k in range(0, len(z), GENERATE_CHUNK)])
+    if len(z) < MIN_STATISTICS_BATCH:
+        print(f"{prog}: warning: batch norm normalises these {len(z)} vector(s) by their own statistics "
+              f"(as the original's prediction did); fewer than {MIN_STATISTICS_BATCH} give poor "
+              f"statistics, and 1 gives the same image for every seed. Generate {MIN_STATISTICS_BATCH} "
+              f"or more at once (-n 64) and keep the ones you need, or export the generator "
+              f"(population statistics)", file=sys.stderr)
+    needed, available = generation_bytes(model, len(z)), available_memory_bytes()
+    require(available is None or needed < 0.8 * available,
+            f"-n {len(z)} with batch statistics normalises all {len(z)} vectors as one batch, which needs "
+            f"about {needed / 2 ** 30:.1f} GiB; {available / 2 ** 30 if available else 0:.1f} GiB is "
+            f"available. Generate fewer per call (different --seed values), or pass --batch-statistics no")
+    return np.asarray(model.generator_outputs(z, batch_statistics))
+
+
+def _generation_latents(args, z_dim):
+    """``(z, rows, cols)``: the vectors to generate, and the grid they form (None: square-ish)."""
+    from common.training import sample_latents
+
+    if args.interpolate is None:
+        if args.z:
+            z = load_latents(args.z, z_dim)
+            require(args.n is None or args.n == len(z),
+                    f"-n {args.n} contradicts --z {args.z}, which holds {len(z)} vectors; drop -n")
+        elif args.truncation:
+            z = sample_truncated_latents(args.n or 64, z_dim, args.seed, args.truncation)
+        else:
+            z = sample_latents(args.n or 64, z_dim, args.seed)
+        return z, None, None
+    if args.z:
+        ends = load_latents(args.z, z_dim)
+        require(len(ends) % 2 == 0, f"--z {args.z} holds {len(ends)} vectors; --interpolate takes them "
+                                    f"in pairs (the two ends of each row), so give an even number")
+        require(args.n is None or 2 * args.n == len(ends),
+                f"-n {args.n} rows contradicts --z {args.z}, which holds {len(ends)} vectors "
+                f"({len(ends) // 2} pairs); drop -n")
+    else:
+        count = 2 * (args.n or 8)
+        ends = (sample_truncated_latents(count, z_dim, args.seed, args.truncation) if args.truncation
+                else sample_latents(count, z_dim, args.seed))
+    path = slerp(ends[0::2], ends[1::2], args.interpolate)
+    return path.reshape(-1, z_dim), len(path), args.interpolate
+
+
+def _run_generate(args, family):
+    from common import images as image_io
+    from common.run import load_run_model
+
+    suffix = os.path.splitext(args.out)[1].lower()
+    pictures_suffixes = (".png", ".jpg", ".bmp") + ((".gif",) if args.interpolate else ())
+    require(suffix in pictures_suffixes + (".npz",),
+            f"--out {args.out}: expected a .png (grid) or .npz (arrays) path"
+            + ("; a .gif animates an interpolation (--interpolate K)" if suffix == ".gif" else ""))
+    require(not (args.z and args.truncation),
+            "--truncation redraws the sampled vectors; the vectors of --z are used as given: drop one")
+    _, model = load_run_model(args.run, family, args.checkpoint, averaged=not args.no_ema)
+    z_dim = model.recipe.z_dim
+    z, rows, cols = _generation_latents(args, z_dim)
+    # Every check on the output before the generator runs.
+    shape = model.recipe.image_shape
+    if getattr(args, "scale_factor", None):
+        shape = image_io.check_scale_factor(shape, args.scale_factor)
+    if suffix == ".npz":
+        require(not os.path.isdir(args.out), f"{args.out}: is an existing folder; give a file path such as "
+                                             f"{os.path.join(args.out, 'images.npz')}")
+    elif suffix == ".gif":
+        image_io.check_image_path(args.out)
+        image_io.check_grid_size(rows, shape)
+    else:
+        image_io.check_image_path(args.out)
+        image_io.check_grid_size(len(z), shape, rows, cols)
+    output_bytes = len(z) * (5 * int(np.prod(model.recipe.image_shape)) + int(np.prod(shape)))
+    available = available_memory_bytes()
+    require(available is None or output_bytes < 0.8 * available,
+            f"-n {len(z)}: the images alone need about {output_bytes / 2 ** 30:.1f} GiB, "
+            f"{available / 2 ** 30 if available else 0:.1f} GiB is available; generate fewer per call")
+    batch_stats = {"auto": None, "yes": True, "no": False}[args.batch_statistics]
+    raw = generate_outputs(model, z, batch_stats, family.prog)
+    pictures = image_io.to_uint8(model.recipe.generator_images(raw, model.fidelity))
+    if getattr(args, "scale_factor", None):
+        pictures = image_io.resize(pictures, scale_factor=args.scale_factor)
+    if suffix == ".npz":
+        from common.run import write_atomic
+
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+            write_atomic(args.out, lambda handle: np.savez_compressed(
+                handle, images=pictures, raw=raw.astype(np.float32), z=z), mode="wb")
+        except OSError as exc:
+            raise UserError(f"--out {args.out}: cannot write ({exc.strerror or exc}); choose another path") from None
+    elif suffix == ".gif":
+        # Frame k: the k-th image of every row; forward along the rows, then back.
+        frames = [image_io.make_grid(pictures[k::cols]) for k in range(cols)]
+        image_io.save_animation(frames + frames[-2:0:-1], args.out)
+    else:
+        image_io.save_image(image_io.make_grid(pictures, rows, cols), args.out)
+    what = f"{rows} rows of {cols} interpolated images" if rows else f"{len(pictures)} images"
+    print(f"{family.prog}: wrote {what} to {args.out}")
+    return 0
+
+
+GENERATE = Command("generate", "generate images from a trained run (the original's prediction())",
+                   _add_generate_arguments, _run_generate)
