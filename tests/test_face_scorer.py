@@ -192,6 +192,7 @@ def test_bad_inception_weights_are_one_line_naming_the_file(tmp_path, monkeypatc
     assert f"--inception-weights {weights}" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # builds InceptionV3; the kernel distance itself is test_metrics'
 def test_kernel_inception_distance_with_a_weights_file_the_user_gives(tmp_path, quick_scorer, monkeypatch, capsys):
     import keras
 

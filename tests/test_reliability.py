@@ -51,6 +51,7 @@ def test_kill_9_mid_run_then_resume_continues_from_the_last_checkpoint(tmp_path)
     assert steps_in(out) == saved + 2
 
 
+@pytest.mark.slow  # by default test_run_recovery's Ctrl-C (twice) and SIGTERM tests cover it
 def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     out = str(tmp_path / "run")
     process = start_training(out, "--checkpoint-every", "0")
@@ -106,6 +107,7 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp
     assert all(np.all(np.isfinite(v)) for v in snapshot(kept).values())
 
 
+@pytest.mark.slow  # by default test_compat's committed runs pin a seed's weights to the bit
 def test_same_seed_same_data_gives_identical_weights(tmp_path):
     digits = data.read_images(EMBEDDED, (28, 28, 1))[:64]
     results = []

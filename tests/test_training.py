@@ -159,7 +159,7 @@ def straight(tmp_path_factory, digits):
     return _train(str(tmp_path_factory.mktemp("straight") / "run"), digits, STEPS)
 
 
-@pytest.mark.parametrize("model", ["gan", "wgan"])
+@pytest.mark.parametrize("model", ["gan", pytest.param("wgan", marks=pytest.mark.slow)])
 def test_training_n_then_resuming_to_2n_equals_training_2n(tmp_path, digits, model, deterministic_ops):
     n = 2
     straight_run = _train(str(tmp_path / "straight"), digits, 2 * n, model=model)
