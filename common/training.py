@@ -12,7 +12,7 @@ import sys
 import keras
 import numpy as np
 
-from common import data, distribute, interrupts
+from common import data, distribute, interrupts, losses
 from common.callbacks import TrainingMonitor
 from common.errors import UserError, require
 from common.run import MAX_STEPS, NonFiniteWeights
@@ -37,6 +37,10 @@ class TrainingDiverged(UserError):
     """A loss, a weight or a sample became NaN or infinite; the last good checkpoints are kept."""
 
     exit_code = 3
+
+    def __init__(self, message, iteration=None):
+        super().__init__(message)
+        self.iteration = iteration
 
 
 def fit_steps(model, images, batch_size, seed, start, count, strategy=None, callbacks=(), verbose=0,
@@ -125,8 +129,12 @@ def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, chec
         if monitor.diverged is not None:
             i, why = monitor.diverged
             kept = manager.latest_checkpoint or "none yet"
+            remedy = "a lower --learning-rate"
+            if not model.stable_losses and model.recipe.loss in losses.AS_WRITTEN:
+                remedy = ("another --seed, --stable-losses (the original's losses as written overflow once "
+                          "its discriminator saturates: quirk Q8) or a lower --learning-rate")
             raise TrainingDiverged(f"training diverged at iteration {i}: {why}; the last good checkpoint "
-                                   f"is kept ({kept}); start a new run with a lower --learning-rate")
+                                   f"is kept ({kept}); start a new run with {remedy}", iteration=i)
         done = max(model.iteration, 0)
         if pending:
             raise TrainingInterrupted(f"stopped by {pending.name} at iteration {done}; saved {path}. "

@@ -482,17 +482,20 @@ digits = digits[np.random.default_rng(0).permutation(len(digits))]
 rng = np.random.default_rng(0)
 prefix = os.path.join(tempfile.mkdtemp(), "gan")
 with LegacyGraph.build("gan", batch_size=8, seed=0) as graph:
-    x = graph._x(digits[:8].astype(np.float32) / 255)
-    for _ in range(60):  # D-only steps, as the original's warm-up, on one batch: D saturates
-        d_loss = graph.pretrain_step(x, rng.standard_normal((8, 100)).astype(np.float32))
-    assert d_loss < 1e-5, d_loss
+    x = graph._x(digits[:512].astype(np.float32) / 255)
+    for step in range(200):  # D-only steps, as the original's warm-up: D saturates
+        d_loss = graph.pretrain_step(x[8 * (step % 64):8 * (step % 64) + 8],
+                                     rng.standard_normal((8, 100)).astype(np.float32))
+        if d_loss < 1e-6:
+            break
+    assert d_loss < 1e-6, d_loss
     graph.save(prefix, write_meta_graph=False)
 
 def report(stable_losses):
     build = adversarial.build_model
     comparing.build_model = lambda *a, **k: build(*a, stable_losses=stable_losses, **k)
     return comparing.compare(GAN, checkpoint=prefix, seed=0, batch_size=8, iterations=3, warm_up_steps=0,
-                             images=digits[8:40], drift_reference=False)
+                             images=digits[512:544], drift_reference=False)
 
 as_written = report(False)
 assert as_written.ok, as_written.format(only_failures=True)
