@@ -109,7 +109,8 @@ def _finished(run_dir, steps):
         return False
 
 
-def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rate, seconds=None, options=()):
+def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rate, seconds=None, options=(),
+             quirks=None):
     if seconds is None and _finished(out, steps):
         print(f"[quality] {out} already trained: scoring it", flush=True)
         return RunFolder.open(out, RECIPES).load_model(RECIPES), _timed(out), steps
@@ -118,6 +119,8 @@ def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rat
               "steps": steps}
     # Issue 8's speed options, for their effect on quality: ``port-legacy+bf16+fused`` etc.
     config.update(shared.speed_options(options))
+    # Q8 and Q6 as train sets them (corrected in fixed fidelity only), unless ``quirks`` says.
+    config.update({"stable_losses": fidelity == "fixed", "reshuffle": fidelity == "fixed", **(quirks or {})})
     # An interrupted run (a checkpoint every 1000 iterations) is resumed, bit-exactly; its
     # wall time then adds up the pieces.
     resume = seconds is None and _has_checkpoint(out)
