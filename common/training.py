@@ -133,7 +133,9 @@ def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, chec
             if not model.stable_losses and model.recipe.loss in losses.AS_WRITTEN:
                 remedy = ("another --seed, --stable-losses (the original's losses as written overflow once "
                           "its discriminator saturates: quirk Q8) or a lower --learning-rate")
-            raise TrainingDiverged(f"training diverged at iteration {i}: {why}; the last good checkpoint "
+            where = (f"at iteration {i}" if i >= 0 else
+                     f"in the warm-up, at discriminator step {i + recipe.pretrain_steps + 1} of {recipe.pretrain_steps}")
+            raise TrainingDiverged(f"training diverged {where}: {why}; the last good checkpoint "
                                    f"is kept ({kept}); start a new run with {remedy}", iteration=i)
         done = max(model.iteration, 0)
         if pending:
