@@ -12,13 +12,17 @@ size, this times the steady-state training iterations of
   schedule), in each variant asked for: ``port`` (the default: float32, parity with the
   original kept), ``bf16`` (``--precision mixed_bfloat16``), ``f16`` (mixed_float16),
   ``jit`` (``--jit-compile``), ``fused`` (``--fused-discriminator``), and combinations
-  joined by ``+`` (``bf16+fused``).
+  joined by ``+`` (``bf16+fused``); ``two-pass`` is ``port`` running the generator twice
+  per vanilla-GAN iteration, as the original did (it times the reuse of the pass).
 
 Timed blocks of every side take turns (legacy, port, bf16, ..., legacy, port, ...), so
 background load hits all sides alike; each block's first iteration is left out (the fit
 set-up, the prefetch starting). Per side: the median over blocks of iterations per
 second and of real images per second (one iteration consumes one real batch), and the
-median over rounds of the ratio to the legacy block of the same round.
+median over rounds of the ratio to the legacy block of the same round (to the first
+variant's, without ``legacy``). Also the median process CPU seconds per iteration (all
+threads) and its ratio: on a busy machine the wall-clock rates swing with the load, the
+CPU time a side spends much less.
 
 Also, per side:
 
@@ -38,6 +42,7 @@ Run from the repository root::
     python -m benchmarks.throughput --models gan --variants port bf16 bf16+fused jit
     python -m benchmarks.throughput --models face --batch-size 16 --rounds 2 --block 3
     python -m benchmarks.throughput --models wgan face --variants port --batch-size 64 --no-memory
+    python -m benchmarks.throughput --models gan --variants port two-pass --rounds 12 --block 20 --no-memory
 
 (the last: seconds per iteration of the WGAN-GP models, the port alone). ``--json FILE``
 writes the figures with their provenance (commit, settings, packages, machine, load).
@@ -64,7 +69,7 @@ import tensorflow as tf  # noqa: E402
 
 from benchmarks import shared  # noqa: E402
 from common import data  # noqa: E402
-from common.adversarial import build_model  # noqa: E402
+from common.adversarial import AdversarialModel, build_model  # noqa: E402
 from common.callbacks import TrainingMonitor  # noqa: E402
 from common.legacy_tf1.graphs import LegacyGraph  # noqa: E402
 from common.run import RunFolder  # noqa: E402
@@ -99,9 +104,15 @@ def real_images(name, batch_size):
 def port_options(variant):
     """The speed options of a port variant: ``port`` (the defaults) or short names joined by '+'."""
     try:
-        return shared.speed_options([] if variant == "port" else variant.split("+"))
+        return shared.speed_options([] if variant in ("port", "two-pass") else variant.split("+"))
     except ValueError as error:
-        raise SystemExit(f"unknown variant {variant!r} ({error}), or 'port', 'legacy'") from None
+        raise SystemExit(f"unknown variant {variant!r} ({error}), or 'port', 'two-pass', 'legacy'") from None
+
+
+class TwoPassModel(AdversarialModel):
+    """The port's model making the generator pass twice per iteration, as the original did."""
+
+    reuses_generator_pass = False
 
 
 # --- the two sides ---------------------------------------------------------------------------
@@ -174,7 +185,10 @@ class PortSide:
 def make_side(name, variant, batch_size, images, scratch):
     if variant == "legacy":
         return LegacySide(name, batch_size, images)
-    return PortSide(name, batch_size, images, port_options(variant), scratch)
+    side = PortSide(name, batch_size, images, port_options(variant), scratch)
+    if variant == "two-pass":
+        side.model.__class__ = TwoPassModel  # before its first step is traced
+    return side
 
 
 def rate(ends):
@@ -287,19 +301,25 @@ def benchmark(name, variants, batch_size, rounds, block, memory=True, print_fn=p
             sides[variant] = make_side(name, variant, batch_size, images, scratch)
             sides[variant].block(2)  # tracing, first allocations
         rates = {variant: [] for variant in variants}
+        cpu = {variant: [] for variant in variants}  # process CPU seconds per iteration
         for round_index in range(rounds):
             for variant in variants:
+                started = time.process_time()
                 rates[variant].append(rate(sides[variant].block(block)))
+                cpu[variant].append((time.process_time() - started) / block)
             print_fn(f"  {name} round {round_index + 1}/{rounds}: "
-                     + ", ".join(f"{v} {rates[v][-1]:.3g} it/s" for v in variants)
+                     + ", ".join(f"{v} {rates[v][-1]:.3g} it/s ({cpu[v][-1]:.3g} CPU s/it)" for v in variants)
                      + f"  (load {os.getloadavg()[0]:.1f})")
         del sides
-    result = {"model": name, "batch_size": batch_size, "rounds": rounds, "block": block, "sides": {}}
+    baseline = "legacy" if "legacy" in rates else variants[0]
+    result = {"model": name, "batch_size": batch_size, "rounds": rounds, "block": block, "baseline": baseline,
+              "sides": {}}
     for variant in variants:
-        side = {"it_per_s": statistics.median(rates[variant]), "all_it_per_s": rates[variant]}
+        side = {"it_per_s": statistics.median(rates[variant]), "all_it_per_s": rates[variant],
+                "cpu_s_per_it": statistics.median(cpu[variant]), "all_cpu_s_per_it": cpu[variant]}
         side["images_per_s"] = side["it_per_s"] * batch_size
-        if "legacy" in rates:
-            side["ratio"] = statistics.median(r / l for r, l in zip(rates[variant], rates["legacy"]))
+        side["ratio"] = statistics.median(r / b for r, b in zip(rates[variant], rates[baseline]))
+        side["cpu_ratio"] = statistics.median(b / c for c, b in zip(cpu[variant], cpu[baseline]))
         result["sides"][variant] = side
     if memory:
         for variant in variants:
@@ -308,8 +328,9 @@ def benchmark(name, variants, batch_size, rounds, block, memory=True, print_fn=p
 
 
 def format_table(results, flops, peaks):
-    lines = ["| model | batch | side | it/s | images/s | vs legacy | peak RSS MiB | GFLOP/s | of matmul peak |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | batch | side | it/s | images/s | vs baseline | CPU s/it | vs baseline (CPU) | "
+             "peak RSS MiB | GFLOP/s | of matmul peak |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         name, batch = result["model"], result["batch_size"]
         dense = flops[name][1]
@@ -317,9 +338,10 @@ def format_table(results, flops, peaks):
             achieved = dense * side["it_per_s"]
             peak = peaks["bfloat16" if "bf16" in variant else "float32"]
             memory = f"{side['peak_mib']:.0f}" if "peak_mib" in side else "-"
-            ratio = f"{side['ratio']:.2f}x" if "ratio" in side else "-"
             lines.append(f"| {name} | {batch} | {variant} | {side['it_per_s']:.3g} | {side['images_per_s']:.4g} | "
-                         f"{ratio} | {memory} | {achieved / 1e9:.1f} | {100 * achieved / peak:.0f}% |")
+                         f"{side['ratio']:.2f}x | {side['cpu_s_per_it']:.3g} | {side['cpu_ratio']:.3f}x | "
+                         f"{memory} | {achieved / 1e9:.1f} | {100 * achieved / peak:.0f}% |")
+    lines.append("(baseline: " + ", ".join(f"{r['model']} {r['baseline']}" for r in results) + ")")
     return "\n".join(lines)
 
 
@@ -327,7 +349,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["gan", "wgan", "face"], choices=["gan", "wgan", "face"])
     parser.add_argument("--variants", nargs="+", default=None,
-                        help=f"legacy, port, or port options joined by '+' from {sorted(shared.SHORT_NAMES)} "
+                        help=f"legacy, port, two-pass, or port options joined by '+' from {sorted(shared.SHORT_NAMES)} "
                              f"(default: {' '.join(DEFAULT_VARIANTS)}; without jit for the faces "
                              f"on a CPU, where XLA is several times slower)")
     parser.add_argument("--batch-size", type=int, default=None,

@@ -21,7 +21,7 @@ exactly the weights of 2N steps in one go.
 Speed without changing a number (GitHub issue 8): the vanilla GAN's generator step reuses
 the generator pass of its discriminator step (same z, same weights: the original computed
 it twice); both optimisers update through TF1's own fused ``ApplyAdam`` kernel
-(:class:`TF1Adam`). Opt-in, named and recorded in the run's config: mixed precision
+(``common/optimizers.py``). Opt-in, named and recorded in the run's config: mixed precision
 (``precision``), XLA (``jit_compile``) and one discriminator call on the real and the
 generated batch together (``fused_discriminator``), each of which changes the rounding.
 
@@ -33,8 +33,8 @@ what one device computes on the global batch (see ``common/distribute.py``).
 
 import contextlib
 import dataclasses
+import functools
 import importlib
-import threading
 from typing import Callable
 
 import keras
@@ -169,33 +169,6 @@ def dtype_policy(precision):
         keras.config.set_dtype_policy(previous)
 
 
-class GeneratorPass:
-    """A generator forward pass kept on a tape, to be differentiated later.
-
-    The vanilla GAN's generator step uses the z of its discriminator step, and the
-    discriminator update leaves the generator untouched, so G(z) of the generator step is
-    the G(z) the discriminator step already computed. Recording that pass on a tape
-    (paused while the discriminator updates) and resuming the tape for the generator's
-    loss gives the gradient the original computed with a second pass, op for op, without
-    the second pass.
-
-    ``train_step`` offers the pass for its z tensor (``AdversarialModel._passes``, one per
-    thread: under ``tf.distribute`` the replicas trace in threads of their own); both
-    updates take it only for that very tensor (:meth:`for_z`), so their signatures stay
-    ``discriminator_update(real, z, alpha)`` and ``generator_update(z)``.
-    """
-
-    def __init__(self, model, z):
-        self.z = z
-        self.tape = tf.GradientTape()
-        with self.tape:
-            self.fake = model.fake_images(z)
-
-    def for_z(self, z):
-        """This pass if it was made for the tensor ``z`` itself, else None."""
-        return self if z is self.z else None
-
-
 @keras.saving.register_keras_serializable(package="gan_port")
 class AdversarialModel(keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
@@ -230,11 +203,6 @@ class AdversarialModel(keras.Model):
         # Speed options (issue 8); the defaults compute exactly what the original computed.
         self.precision = check_precision(precision)
         self.fused_discriminator = bool(fused_discriminator)
-        # None: the warm-up is a tf.cond on the step counter inside one traced step. Under
-        # a multi-replica strategy an optimiser update inside a tf.cond is not allowed
-        # (it synchronises replicas), so training sets True for the warm-up's steps and
-        # False after it, and retraces in between (see common/training.py).
-        self.warm_up_phase = None
         with dtype_policy(self.precision):
             self.generator = recipe.build_generator(fidelity, recipe.z_dim)
             self.discriminator = recipe.build_discriminator(fidelity)
@@ -246,7 +214,6 @@ class AdversarialModel(keras.Model):
         # tf.distribute strategy, from building this model by calling it on a data batch
         # (a batch of images, where ``call`` takes latent vectors).
         self.built = True
-        self._passes = threading.local()  # see GeneratorPass
         self.ema_decay = check_ema_decay(ema_decay)
         self.ema_variables = self._make_averages() if self.ema_decay is not None else []
 
@@ -260,7 +227,7 @@ class AdversarialModel(keras.Model):
             g_optimizer = loss_scaled(g_optimizer)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
-        # Build the optimisers' slots now, outside any tf.cond in the step.
+        # Build the optimisers' slots now, not while a step function is traced.
         d_optimizer.build(self.discriminator_variables)
         g_optimizer.build(self.generator_variables)
 
@@ -425,14 +392,14 @@ class AdversarialModel(keras.Model):
             loss = loss / replicas
         return optimizer.scale_loss(loss)
 
-    def _pass_for(self, z):
-        shared = getattr(self._passes, "current", None)
-        return shared.for_z(z) if shared is not None else None
+    def generator_pass(self, z):
+        """G(z) recorded on a tape of its own: ``(fake, tape)``, for :meth:`generator_update`."""
+        with tf.GradientTape() as tape:
+            fake = self.fake_images(z)
+        return fake, tape
 
-    def discriminator_update(self, real, z, alpha=None):
+    def discriminator_update(self, real, fake, alpha=None):
         """One discriminator step; returns (d_loss, g_loss of the same fakes), both pre-update."""
-        shared = self._pass_for(z)
-        fake = shared.fake if shared is not None else self.fake_images(z)
         with tf.GradientTape() as tape:
             loss, fake_logits = self.discriminator_loss(real, fake, alpha)
             objective = self._objective(loss, self.d_optimizer)
@@ -440,54 +407,72 @@ class AdversarialModel(keras.Model):
         self.d_optimizer.apply_gradients(zip(tape.gradient(objective, variables), variables))
         return loss, self.generator_loss(fake_logits)
 
-    def generator_update(self, z):
-        """One generator step; returns the generator loss before the update."""
-        generator_pass = self._pass_for(z) or GeneratorPass(self, z)
-        with generator_pass.tape:  # resumes recording after G's pass
-            loss = self.generator_loss(self.critic(generator_pass.fake))
+    def generator_update(self, fake, tape):
+        """One generator step on ``fake``, a G pass recorded on ``tape`` (:meth:`generator_pass`);
+        returns the generator loss before the update."""
+        with tape:  # resumes recording after G's pass
+            loss = self.generator_loss(self.critic(fake))
             objective = self._objective(loss, self.g_optimizer)
         variables = self.generator_variables
-        self.g_optimizer.apply_gradients(zip(generator_pass.tape.gradient(objective, variables), variables))
-        if self.ema_variables:
-            self.update_average()
+        self.g_optimizer.apply_gradients(zip(tape.gradient(objective, variables), variables))
         return loss
 
     @property
     def reuses_generator_pass(self):
-        """Whether the generator step can reuse the discriminator step's G(z).
+        """Whether the generator step reuses the last discriminator step's G(z).
 
-        It needs the same z (the vanilla GAN), and a G pass without side effects: fixed
-        fidelity's batch norm moves its moving statistics on every pass, twice per
-        iteration as the original's update ops would have, so it keeps both passes.
+        The original ran G twice on the same z with the same weights (the vanilla GAN). The
+        discriminator update leaves G alone, so the first pass, kept on its tape, gives the
+        second's gradient op for op. Not in fixed fidelity, whose batch norm moves its
+        moving statistics on every pass, twice per iteration as the original's would have.
         """
         return self.recipe.share_z and (not self.recipe.batch_norm or self.fidelity == "legacy")
 
     # --- one iteration of the original's loop -------------------------------------------
 
-    def train_step(self, real):
-        recipe = self.recipe
-        step = self.step_counter.value
+    def train_step(self, real, warm_up=False):
+        """One iteration: ``discriminator_steps`` D updates, then one G update (none in the warm-up)."""
+        recipe, step = self.recipe, self.step_counter.value
         real = self.to_model_range(real)
         batch_size = tf.shape(real)[0]
-        self._passes.current = None
-        try:
-            for k in range(recipe.discriminator_steps):
-                z = self.latent(batch_size, step, k)
-                alpha = self.penalty_alpha(real, step, k) if self.has_penalty else None
-                if k == recipe.discriminator_steps - 1 and self.reuses_generator_pass:
-                    self._passes.current = GeneratorPass(self, z)  # G(z) once, for both updates
-                d_loss, g_loss = self.discriminator_update(real, z, alpha)
+        for k in range(recipe.discriminator_steps):
+            z = self.latent(batch_size, step, k)
+            alpha = self.penalty_alpha(real, step, k) if self.has_penalty else None
+            fake, tape = self.generator_pass(z)
+            d_loss, g_loss = self.discriminator_update(real, fake, alpha)
+        if not warm_up:
             if not recipe.share_z:
                 z = self.latent(batch_size, step, recipe.discriminator_steps)
-            if not recipe.pretrain_steps or self.warm_up_phase is False:
-                g_loss = self.generator_update(z)
-            elif self.warm_up_phase is None:
-                g_loss = tf.cond(step >= recipe.pretrain_steps, lambda: self.generator_update(z), lambda: g_loss)
-            # else: a warm-up step, discriminator only
-        finally:
-            self._passes.current = None  # trace-time state of this step only
+            if not self.reuses_generator_pass:  # else the last D step's G(z), on its tape
+                fake, tape = self.generator_pass(z)
+            g_loss = self.generator_update(fake, tape)
+            if self.ema_variables:
+                self.update_average()
         self.step_counter.assign_add(1)
         return distribute.logs_for_keras({"d_loss": d_loss, "g_loss": g_loss})
+
+    def make_train_function(self, force=False):
+        """Keras' training function; with a warm-up, one traced step per phase.
+
+        Each call runs the step of the phase the step counter is in. (A ``tf.cond`` on the
+        counter inside one step cannot hold an optimiser update under a multi-replica
+        strategy: the update synchronises the replicas.)
+        """
+        if self.train_function is not None and not force:
+            return self.train_function
+        if not self.recipe.pretrain_steps:
+            return super().make_train_function(force=force)
+        if self.steps_per_execution > 1:
+            raise ValueError("a model with a warm-up trains one step per call (steps_per_execution=1)")
+        warm_up_step = self._make_function(functools.partial(self.train_step, warm_up=True))
+        full_step = self._make_function(self.train_step)
+
+        def train_function(iterator):
+            in_warm_up = self.step_counter.numpy() < self.recipe.pretrain_steps
+            return (warm_up_step if in_warm_up else full_step)(iterator)
+
+        self.train_function = train_function
+        return train_function
 
     # --- generation --------------------------------------------------------------------
 

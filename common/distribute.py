@@ -25,8 +25,8 @@ rounding, since sums are taken in another order):
   whose moments are all-reduced over the replicas, so it normalises by the global batch's
   statistics (:func:`synchronized_batch_norm`);
 * the vanilla GAN's discriminator-only warm-up: an optimiser update inside a ``tf.cond``
-  cannot synchronise replicas, so training runs the warm-up and the rest as two phases,
-  each its own traced step (``common/training.py``).
+  cannot synchronise replicas, so the warm-up's steps and the later ones are two traced
+  steps (``AdversarialModel.make_train_function``).
 
 Multi-worker runs: every worker runs the same command with the same ``--seed`` and
 ``--out``; only the chief (worker 0, or the task of type ``chief``) writes the run folder.

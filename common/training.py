@@ -2,8 +2,7 @@
 
 Used by the command line and by the original-API facades alike. With a ``tf.distribute``
 strategy (``train --strategy``; see :mod:`common.distribute`) the model is built in its
-scope, the stream is dealt to its replicas, and the vanilla GAN's warm-up runs as a phase
-of its own.
+scope and the stream is dealt to its replicas.
 """
 
 import contextlib
@@ -44,34 +43,17 @@ class TrainingDiverged(UserError):
 
 
 def fit_steps(model, images, batch_size, seed, start, count, strategy=None, callbacks=(), verbose=0,
-              stop=lambda: False, reshuffle=True):
+              reshuffle=True):
     """``fit`` the model for ``count`` steps from step ``start`` of the data stream.
 
-    Under a multi-replica ``strategy`` the stream is dealt to the replicas, and a vanilla
-    GAN's warm-up steps and the steps after it are two fits, each with its own traced step:
-    replicas cannot synchronise inside the step's ``tf.cond`` (see
-    ``AdversarialModel.warm_up_phase``). ``stop()`` true after a fit skips the rest.
+    Under a multi-replica ``strategy`` the stream is dealt to the replicas.
     """
-
-    def fit(first_step, steps):
-        if strategy is None:
-            stream = data.batches(images, batch_size, seed, start_step=first_step, steps=steps,
-                                  reshuffle=reshuffle)
-        else:
-            stream = distribute.distributed_batches(strategy, images, batch_size, seed,
-                                                    start_step=first_step, steps=steps, reshuffle=reshuffle)
-        model.fit(stream, epochs=1, steps_per_epoch=steps, callbacks=list(callbacks), verbose=verbose,
-                  shuffle=False)
-
-    pretrain = model.recipe.pretrain_steps
-    if distribute.replicas(strategy) == 1 or not pretrain:
-        fit(start, count)
-        return
-    warm_up = min(max(pretrain - start, 0), count)
-    for phase, first_step, steps in ((True, start, warm_up), (False, start + warm_up, count - warm_up)):
-        if steps and not stop():
-            model.warm_up_phase, model.train_function = phase, None
-            fit(first_step, steps)
+    if strategy is None:
+        stream = data.batches(images, batch_size, seed, start_step=start, steps=count, reshuffle=reshuffle)
+    else:
+        stream = distribute.distributed_batches(strategy, images, batch_size, seed, start_step=start, steps=count,
+                                                reshuffle=reshuffle)
+    model.fit(stream, epochs=1, steps_per_epoch=count, callbacks=list(callbacks), verbose=verbose, shuffle=False)
 
 
 def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, checkpoint_minutes=10.0,
@@ -118,8 +100,7 @@ def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, chec
                                   max_minutes=max_minutes, sample_prefix=recipe.sample_prefix,
                                   print_fn=print_fn, pending=pending)
         fit_steps(model, images, config.batch_size, config.seed, start, remaining, strategy=strategy,
-                  callbacks=[monitor, *callbacks], verbose=verbose, stop=lambda: monitor.stopping,
-                  reshuffle=config.reshuffle)
+                  callbacks=[monitor, *callbacks], verbose=verbose, reshuffle=config.reshuffle)
         monitor.flush_scalars()
         if monitor.diverged is None:
             try:

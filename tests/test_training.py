@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import data
+from common import data, optimizers
 from common.adversarial import build_model
 from common.run import RunFolder
 from common.training import train
@@ -48,26 +48,52 @@ def test_the_30_warm_up_steps_train_only_the_discriminator_then_both_change(digi
     assert changed(g30, g31) == {n for n in g0 if n.startswith("g_")}
 
 
-def test_the_generator_step_reuses_the_discriminator_steps_z(digits):
-    model = build_model(GAN, seed=2)
+def test_one_fit_across_the_warm_ups_end_updates_the_generator_from_step_30_on(digits):
+    model = build_model(TINY_RECIPES["gan"], seed=1)
+    model.step_counter.assign(GAN.pretrain_steps - 2)
+    model.fit(data.batches(digits, BATCH, seed=1, start_step=28), epochs=1, steps_per_epoch=4, verbose=0)
+    assert model.d_optimizer.iterations.numpy() == 4 and model.g_optimizer.iterations.numpy() == 2
+
+
+def test_a_model_with_a_warm_up_refuses_several_steps_per_call():
+    model = build_model(TINY_RECIPES["gan"])
+    model.compile(d_optimizer=optimizers.adam(1e-3, 0.5), g_optimizer=optimizers.adam(1e-3, 0.5),
+                  steps_per_execution=2)
+    with pytest.raises(ValueError, match="one step per call"):
+        model.make_train_function()
+
+
+def spy_on_the_step(model):
+    """Record, in call order, the z of every generator pass and the fakes each update gets."""
+    seen = []
+    fake_images, d_update, g_update = model.fake_images, model.discriminator_update, model.generator_update
+    model.fake_images = lambda z: (seen.append(("G(z)", np.array(z))), fake_images(z))[1]
+    model.discriminator_update = lambda real, fake, alpha=None: (
+        seen.append(("d", np.array(fake))), d_update(real, fake, alpha))[1]
+    model.generator_update = lambda fake, tape: (seen.append(("g", np.array(fake))), g_update(fake, tape))[1]
+    return seen
+
+
+@pytest.mark.parametrize("fidelity", ["legacy", "fixed"])
+def test_the_generator_step_reuses_the_discriminator_steps_z(digits, fidelity):
+    model = build_model(GAN, fidelity, seed=2)
     model.step_counter.assign(GAN.pretrain_steps)  # past the warm-up
-    seen = {}
-    d_update, g_update = model.discriminator_update, model.generator_update
-    model.discriminator_update = lambda real, z, alpha=None: (seen.setdefault("d", z), d_update(real, z, alpha))[1]
-    model.generator_update = lambda z: (seen.setdefault("g", z), g_update(z))[1]
+    seen = spy_on_the_step(model)
     model.train_step(tf.constant(digits[:BATCH], tf.float32) / 255.0)  # eager: the spies see tensors
-    np.testing.assert_array_equal(seen["d"], seen["g"])
+    kinds = [kind for kind, _ in seen]
+    # Legacy: one G pass serves both updates; fixed: G runs again (its batch norm statistics move).
+    assert kinds == (["G(z)", "d", "g"] if fidelity == "legacy" else ["G(z)", "d", "G(z)", "g"])
+    zs = [value for kind, value in seen if kind == "G(z)"]
+    assert all(np.array_equal(z, zs[0]) for z in zs)
+    np.testing.assert_array_equal(seen[kinds.index("d")][1], seen[kinds.index("g")][1])
 
 
 def test_wgan_takes_five_critic_steps_per_generator_step_each_with_a_fresh_z(digits):
     model = build_model(WGAN, seed=3)
-    zs = []
-    d_update, g_update = model.discriminator_update, model.generator_update
-    model.discriminator_update = lambda real, z, alpha=None: (zs.append(("d", np.array(z))), d_update(real, z, alpha))[1]
-    model.generator_update = lambda z: (zs.append(("g", np.array(z))), g_update(z))[1]
+    seen = spy_on_the_step(model)
     model.train_step(tf.constant(digits[:BATCH], tf.float32) / 255.0)
-    assert [kind for kind, _ in zs] == ["d"] * 5 + ["g"]
-    assert len({z.tobytes() for _, z in zs}) == 6
+    assert [kind for kind, _ in seen] == ["G(z)", "d"] * 5 + ["G(z)", "g"]
+    assert len({z.tobytes() for kind, z in seen if kind == "G(z)"}) == 6
     assert model.d_optimizer.iterations.numpy() == 5 and model.g_optimizer.iterations.numpy() == 1
 
 

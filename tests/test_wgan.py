@@ -60,7 +60,7 @@ def test_critic_uses_leaky_relu_02_and_ends_in_a_raw_score():
 def test_the_generator_changes_once_per_five_critic_updates_over_several_steps(digits):
     model = build_model(WGAN, seed=8)
     model.run_eagerly = True  # so the spies below see every update as it happens
-    seen = []  # (what, generator fingerprint, z) in call order
+    seen = []  # (what, generator fingerprint, fake images) in call order
     d_update, g_update = model.discriminator_update, model.generator_update
 
     def fingerprint():
@@ -69,13 +69,13 @@ def test_the_generator_changes_once_per_five_critic_updates_over_several_steps(d
             digest.update(variable.numpy().tobytes())
         return digest.hexdigest()
 
-    def spy_d(real, z, alpha=None):
-        seen.append(("d", fingerprint(), np.array(z)))
-        return d_update(real, z, alpha)
+    def spy_d(real, fake, alpha=None):
+        seen.append(("d", fingerprint(), np.array(fake)))
+        return d_update(real, fake, alpha)
 
-    def spy_g(z):
-        seen.append(("g", fingerprint(), np.array(z)))
-        return g_update(z)
+    def spy_g(fake, tape):
+        seen.append(("g", fingerprint(), np.array(fake)))
+        return g_update(fake, tape)
 
     model.discriminator_update, model.generator_update = spy_d, spy_g
     steps = 3
@@ -87,7 +87,7 @@ def test_the_generator_changes_once_per_five_critic_updates_over_several_steps(d
     generators = [{g for _, g, _ in block} for block in per_iteration]
     assert all(len(g) == 1 for g in generators), "G must stay fixed through the 5 critic steps"
     assert len({g.pop() for g in generators}) == steps, "G must change once per iteration"
-    assert len({z.tobytes() for _, _, z in seen}) == 6 * steps  # a fresh z for every update
+    assert len({fake.tobytes() for _, _, fake in seen}) == 6 * steps  # a fresh z for every update
 
 
 def test_genmnist_wgan_trains_and_generates_from_the_command_line(tmp_path, capsys):

@@ -418,8 +418,9 @@ class _PortSteps:
     """The port's two updates as ``fit`` runs them: compiled by ``tf.function``, traced once."""
 
     def __init__(self, model):
-        self.discriminator = tf.function(model.discriminator_update)
-        self.generator = tf.function(model.generator_update)
+        self.discriminator = tf.function(
+            lambda real, z, alpha: model.discriminator_update(real, model.fake_images(z), alpha))
+        self.generator = tf.function(lambda z: model.generator_update(*model.generator_pass(z)))
 
     def __call__(self, step):
         if step.network == "discriminator":
