@@ -16,7 +16,8 @@ import platform
 import subprocess
 import sys
 
-from common.run import RunConfig, write_atomic
+from common.files import write_json_atomically
+from common.run import RunConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -186,12 +187,7 @@ def write_json(path, record):
     folder = os.path.dirname(path)
     if folder:
         os.makedirs(folder, exist_ok=True)
-
-    def write(handle):
-        json.dump(record, handle, indent=2)
-        handle.write("\n")
-
-    write_atomic(path, write)
+    write_json_atomically(path, record)
     return record
 
 

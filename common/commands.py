@@ -513,11 +513,11 @@ def _run_generate(args, family):
     if getattr(args, "scale_factor", None):
         pictures = image_io.resize(pictures, scale_factor=args.scale_factor)
     if suffix == ".npz":
-        from common.run import write_atomic
+        from common.files import write_atomically
 
         try:
             os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-            write_atomic(args.out, lambda handle: np.savez_compressed(
+            write_atomically(args.out, lambda handle: np.savez_compressed(
                 handle, images=pictures, raw=raw.astype(np.float32), z=z), mode="wb")
         except OSError as exc:
             raise UserError(f"--out {args.out}: cannot write ({exc.strerror or exc}); choose another path") from None

@@ -50,9 +50,7 @@ the batch-norm layers output only their offsets and every image is the same).
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 import warnings
 
 import keras
@@ -63,6 +61,7 @@ from common.arguments import (Command, add_checkpoint_argument, add_ema_argument
                               positive_int, seed_int)
 from common.batch_norm import batch_norm_layers, reestimate_batch_norm
 from common.errors import UserError, require
+from common.files import replace_atomically
 
 BATCH_STATS_MODES = ("population", "batch")
 # 20,000 z vectors put each re-estimated mean within about 0.7% of a standard deviation of
@@ -242,16 +241,9 @@ def export_saved_model(model, out_dir, batch_stats="population", version=1, rees
                 f"{target}: already exists; pass --version N for a new version or remove it")
     generator, note = inference_generator(model, batch_stats, reestimate, samples, seed)
     server = GeneratorServer(generator, model.recipe, model.fidelity, batch_stats, channel_order)
-    parent = os.path.dirname(os.path.abspath(target))
-    os.makedirs(parent, exist_ok=True)
-    # Written beside the target and renamed: TensorFlow Serving watches OUT for numeric
-    # folders and would load a half-written one. The temporary name is not a number.
-    partial = tempfile.mkdtemp(prefix=".partial-export-", dir=parent)
-    # mkdtemp makes the folder private (0700); a server running as another user must read it.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(partial, 0o777 & ~umask)
-    try:
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+
+    def save(partial):
         tf.saved_model.save(server, partial, signatures={SIGNATURE: server.serve})
         info = {"model": model.recipe.name, "fidelity": model.fidelity, "z_dim": model.recipe.z_dim,
                 "image_shape": list(model.recipe.image_shape), "batch_norm": note,
@@ -265,10 +257,10 @@ def export_saved_model(model, out_dir, batch_stats="population", version=1, rees
             json.dump(info, handle, indent=2)
         if os.path.isdir(target):  # an empty --no-version-folder target
             os.rmdir(target)
-        os.replace(partial, target)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+
+    # Written beside the target and renamed: TensorFlow Serving watches OUT for numeric
+    # folders and would load a half-written one ("1.partial" is not a number).
+    replace_atomically(target, save)
     return target, generator, note
 
 
@@ -282,15 +274,12 @@ def save_keras(model, path, run_config=None):
         model.run_config = dict(run_config)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    partial = f"{path}.partial.keras"
     with warnings.catch_warnings():
         # The wrapper model is never called, so Keras thinks it unbuilt; its generator,
         # discriminator and optimiser slots are all built and saved.
         warnings.filterwarnings("ignore", message="You are saving a model that has not yet been built")
         warnings.filterwarnings("ignore", message=r"__array__ implementation doesn't accept a copy")
-        model.save(partial)
-    os.replace(partial, path)
-    return path
+        return replace_atomically(path, model.save, suffix=".partial.keras")  # Keras wants .keras
 
 
 def load_keras(path):
