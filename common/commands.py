@@ -154,8 +154,8 @@ def _new_config(args, family):
         batch_size=args.batch_size or defaults["batch_size"],
         learning_rate=args.learning_rate or defaults["learning_rate"],
         data=absolute_data_path(args.data), steps=args.steps or defaults["steps"],
-        precision=args.precision or "float32", jit_compile=bool(args.jit_compile),
-        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy,
+        strategy=args.strategy, **{key: getattr(args, key) for key in RunConfig.SPEED_OPTIONS
+                                   if getattr(args, key) is not None},  # else RunConfig's defaults
         ema_decay=args.ema_decay if args.ema_decay is not None else defaults["ema_decay"],
         preset=preset.name if preset else None, recipe_changes=preset.changes if preset else None,
         **_quirk_corrections(args, args.fidelity or defaults["fidelity"]))
