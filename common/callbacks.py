@@ -6,9 +6,8 @@ discriminator-only warm-up, and sample grids appear on the original's display sc
 
 Per iteration the monitor does no TensorFlow work of its own: the losses are kept as
 Python numbers and written to TensorBoard in one compiled call every
-``SCALAR_FLUSH_EVERY`` iterations (and at every sample grid, checkpoint and the end).
-Written one by one, the two eager ``tf.summary.scalar`` calls cost about 2 ms per
-iteration on a 2-core CPU, 1-2% of a vanilla GAN iteration (GitHub issue 8).
+``SCALAR_FLUSH_EVERY`` iterations (and at every sample grid, checkpoint and the end),
+under their own names at the original's iteration numbers.
 """
 
 import math
@@ -24,6 +23,9 @@ from common import images, losses
 from common.errors import UserError
 from common.run import NonFiniteWeights
 
+# Not keras.callbacks.TensorBoard: it logs "batch_d_loss" in logs/train/ at its own batch
+# count (the warm-up included, from 1 again at every fit), adds epoch scalars, and costs
+# more per iteration than these flushes (docs/speed.md, "Writing the loss scalars").
 SCALAR_FLUSH_EVERY = 100
 
 
