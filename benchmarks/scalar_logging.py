@@ -73,15 +73,6 @@ class TimedTensorBoard(keras.callbacks.TensorBoard):
         self.seconds += time.perf_counter() - started
 
 
-class Clock(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.ends = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.ends.append(time.perf_counter())
-
-
 class Side:
     def __init__(self, name, batch_size, images, scratch):
         keras.utils.set_random_seed(0)
@@ -106,7 +97,7 @@ class Side:
 
     def block(self, iterations):
         """(seconds per iteration between the first and last iteration end, seconds writing)."""
-        clock, before = Clock(), self.writing_seconds
+        clock, before = shared.IterationClock(), self.writing_seconds
         stream = data.batches(self.images, self.batch_size, 0, start_step=self.step, steps=iterations)
         self.model.fit(stream, epochs=1, steps_per_epoch=iterations, callbacks=[*self.callbacks, clock],
                        verbose=0, shuffle=False)
