@@ -1,6 +1,6 @@
 """What the benchmarks share: the provenance record that every results file carries, the
-one writer of results files, and the speed options under the short names the benchmarks
-use (``bf16``, ``fused``, ...).
+one writer of results files, the speed options under the short names the benchmarks
+use (``bf16``, ``fused``, ...), and a clock of training iterations.
 
 A figure without the code, the settings and the machine that made it cannot be checked
 or compared, so every results file a benchmark writes goes through :func:`write_results`,
@@ -15,8 +15,12 @@ import os
 import platform
 import subprocess
 import sys
+import time
 
-from common.run import RunConfig, write_atomic
+import keras
+
+from common.files import write_json_atomically
+from common.run import RunConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,6 +44,20 @@ def speed_options(names=()):
             raise ValueError(f"unknown speed option {name!r}: one of {', '.join(sorted(SHORT_NAMES))}")
         options.update(SHORT_NAMES[name])
     return options
+
+
+# --- timing ---------------------------------------------------------------------------------
+
+
+class IterationClock(keras.callbacks.Callback):
+    """When each training iteration of a ``fit`` ended (``time.perf_counter``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ends = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
 
 
 # --- provenance -----------------------------------------------------------------------------
@@ -186,12 +204,7 @@ def write_json(path, record):
     folder = os.path.dirname(path)
     if folder:
         os.makedirs(folder, exist_ok=True)
-
-    def write(handle):
-        json.dump(record, handle, indent=2)
-        handle.write("\n")
-
-    write_atomic(path, write)
+    write_json_atomically(path, record)
     return record
 
 

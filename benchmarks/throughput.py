@@ -144,15 +144,6 @@ class LegacySide:
         return ends
 
 
-class _Clock(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.ends = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.ends.append(time.perf_counter())
-
-
 class PortSide:
     """The port's model in one variant, trained by ``fit`` with ``train``'s callbacks."""
 
@@ -174,7 +165,7 @@ class PortSide:
                                        print_fn=lambda *args: None)
 
     def block(self, iterations):
-        clock = _Clock()
+        clock = shared.IterationClock()
         stream = data.batches(self.images, self.batch_size, 0, start_step=self.step, steps=iterations)
         self.model.fit(stream, epochs=1, steps_per_epoch=iterations, callbacks=[self.monitor, clock],
                        verbose=0, shuffle=False)

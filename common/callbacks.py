@@ -6,9 +6,8 @@ discriminator-only warm-up, and sample grids appear on the original's display sc
 
 Per iteration the monitor does no TensorFlow work of its own: the losses are kept as
 Python numbers and written to TensorBoard in one compiled call every
-``SCALAR_FLUSH_EVERY`` iterations (and at every sample grid, checkpoint and the end).
-Written one by one, the two eager ``tf.summary.scalar`` calls cost about 2 ms per
-iteration on a 2-core CPU, 1-2% of a vanilla GAN iteration (GitHub issue 8).
+``SCALAR_FLUSH_EVERY`` iterations (and at every sample grid, checkpoint and the end),
+under their own names at the original's iteration numbers.
 """
 
 import math
@@ -20,9 +19,13 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
-from common import images
+from common import images, losses
+from common.errors import UserError
 from common.run import NonFiniteWeights
 
+# Not keras.callbacks.TensorBoard: it logs "batch_d_loss" in logs/train/ at its own batch
+# count (the warm-up included, from 1 again at every fit), adds epoch scalars, and costs
+# more per iteration than these flushes (docs/speed.md, "Writing the loss scalars").
 SCALAR_FLUSH_EVERY = 100
 
 
@@ -48,8 +51,74 @@ def display_iterations(total):
     return [i for i in range(total) if is_display_iteration(i, total)]
 
 
-class TrainingMonitor(keras.callbacks.Callback):
-    """Sample grids, TensorBoard scalars and images, periodic checkpoints, NaN stops.
+class TrainingDiverged(UserError):
+    """A loss, a weight or a sample became NaN or infinite; the last good checkpoints are kept."""
+
+    exit_code = 3
+
+    def __init__(self, message, iteration=None):
+        super().__init__(message)
+        self.iteration = iteration
+
+
+class StopOnDivergence(keras.callbacks.TerminateOnNaN):
+    """Keras' NaN stop for a GAN: every loss, the weights at each checkpoint, the sample grids.
+
+    ``TerminateOnNaN`` looks at a ``loss`` that a GAN's logs lack (they hold ``d_loss``,
+    ``g_loss``, ...), so this checks them all, and takes the other findings through
+    :meth:`diverge`. It stops ``fit`` gracefully and keeps the iteration and why in
+    ``diverged``; nothing after that step is saved, so the last good checkpoints stay, and
+    :meth:`raise_if_diverged` ends the run with :class:`TrainingDiverged` (exit status 3).
+    """
+
+    def __init__(self):
+        super().__init__(raise_error=False)
+        self.diverged = None  # (iteration, why) once a loss, weight or sample is not finite
+
+    def on_train_begin(self, logs=None):
+        # Read the step counter once per fit and count in Python: reading the variable
+        # after every step is a device read per iteration.
+        self.next_iteration = self.model.iteration
+
+    def on_batch_end(self, batch, logs=None):
+        self.iteration = self.next_iteration  # the iteration just finished
+        self.next_iteration += 1
+        self.losses = {k: float(v) for k, v in (logs or {}).items()}
+        if not all(math.isfinite(v) for v in self.losses.values()):
+            shown = ", ".join(f"{k} {v:g}" for k, v in self.losses.items())
+            self.diverge(self.iteration, f"losses ({shown}) are not finite")
+
+    def diverge(self, iteration, why):
+        self.diverged = (iteration, why)
+        self.model.stop_training = True
+
+    def checkpoint(self, run, manager, iteration):
+        """``run.save``'s path; None, nothing written and training diverged if a weight is not finite."""
+        try:
+            return run.save(self.model, manager)
+        except NonFiniteWeights as exc:
+            self.diverge(iteration, str(exc))
+            return None
+
+    def raise_if_diverged(self, manager):
+        if self.diverged is None:
+            return
+        i, why = self.diverged
+        model = self.model
+        kept = manager.latest_checkpoint or "none yet"
+        remedy = "a lower --learning-rate"
+        if not model.stable_losses and model.recipe.loss in losses.AS_WRITTEN:
+            remedy = ("another --seed, --stable-losses (the original's losses as written overflow once "
+                      "its discriminator saturates: quirk Q8) or a lower --learning-rate")
+        pretrain = model.recipe.pretrain_steps
+        where = (f"at iteration {i}" if i >= 0 else
+                 f"in the warm-up, at discriminator step {i + pretrain + 1} of {pretrain}")
+        raise TrainingDiverged(f"training diverged {where}: {why}; the last good checkpoint "
+                               f"is kept ({kept}); start a new run with {remedy}", iteration=i)
+
+
+class TrainingMonitor(StopOnDivergence):
+    """Sample grids, TensorBoard scalars and images, periodic checkpoints; stops on NaN as its base.
 
     ``sample_z`` is fixed for the whole run so the grids show one set of digits growing up.
     """
@@ -69,7 +138,6 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.print = print_fn
         self.pending = pending  # a signal received (common.interrupts.Pending), or None
         self.writer = tf.summary.create_file_writer(run.logs_dir)
-        self.diverged = None  # (iteration, why) once a loss, weight or sample is not finite
         self.timed_out = False
         self.started = self.last_saved = time.monotonic()
         self.written = []
@@ -106,29 +174,16 @@ class TrainingMonitor(keras.callbacks.Callback):
         """Whether training ends before its last step: divergence, a signal or the time limit."""
         return self.diverged is not None or bool(self.pending) or self.timed_out
 
-    def on_train_begin(self, logs=None):
-        # Read the step counter once per fit and count in Python: reading the variable
-        # after every step is a device read per iteration.
-        self.next_iteration = self.model.iteration
-
-    def _diverge(self, i, why):
-        # Nothing after this step is saved, so the last good checkpoints stay.
-        self.diverged = (i, why)
-        self.model.stop_training = True
-
     def on_train_batch_end(self, batch, logs=None):
-        model = self.model
-        i = self.next_iteration  # the iteration just finished
-        self.next_iteration += 1
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        if not all(math.isfinite(v) for v in logs.values()):
-            losses = ", ".join(f"{k} {v:g}" for k, v in logs.items())
-            return self._diverge(i, f"losses ({losses}) are not finite")
+        super().on_train_batch_end(batch, logs)  # TerminateOnNaN's hook: on_batch_end checks the losses
+        if self.diverged is not None:
+            return
+        i, logs = self.iteration, self.losses
         now = time.monotonic()
         if self.max_seconds and now - self.started >= self.max_seconds:
             self.timed_out = True
         if self.stopping:
-            model.stop_training = True  # train() writes the checkpoint
+            self.model.stop_training = True  # train() writes the checkpoint
         if i < 0:
             return  # the warm-up, which the original neither logged nor counted
         self.scalars.append((i, logs))
@@ -140,12 +195,8 @@ class TrainingMonitor(keras.callbacks.Callback):
         if display or checkpoint or len(self.scalars) >= SCALAR_FLUSH_EVERY:
             self.flush_scalars()
         if display and not self.write_samples(i, logs):
-            return self._diverge(i, "the generator's samples are not finite")
-        if checkpoint:
-            try:
-                self.run.save(model, self.manager)
-            except NonFiniteWeights as exc:
-                return self._diverge(i, str(exc))
+            return self.diverge(i, "the generator's samples are not finite")
+        if checkpoint and self.checkpoint(self.run, self.manager, i) is not None:
             self.last_saved = time.monotonic()
 
     def write_samples(self, i, logs):

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from common.run import write_json_atomic
+from common.files import replace_atomically, write_json_atomically
 
 
 def cache_folder():
@@ -56,12 +56,8 @@ def load_or_train(name, train):
                 arrays = {key: archive[key] for key in archive.files}
         return CachedClassifier(keras.saving.load_model(path, safe_mode=True), info, arrays, path, False)
     model, info, arrays = train()
-    if arrays:
-        partial = arrays_path + ".partial.npz"
-        np.savez(partial, **arrays)
-        os.replace(partial, arrays_path)
-    partial = path + ".partial.keras"
-    model.save(partial)
-    os.replace(partial, path)
-    write_json_atomic(info_path, info)
+    if arrays:  # the partials end in .npz and .keras: np.savez and Keras require them
+        replace_atomically(arrays_path, lambda partial: np.savez(partial, **arrays), suffix=".partial.npz")
+    replace_atomically(path, model.save, suffix=".partial.keras")
+    write_json_atomically(info_path, info, sort_keys=True)
     return CachedClassifier(model, info, arrays, path, True)

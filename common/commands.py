@@ -154,8 +154,8 @@ def _new_config(args, family):
         batch_size=args.batch_size or defaults["batch_size"],
         learning_rate=args.learning_rate or defaults["learning_rate"],
         data=absolute_data_path(args.data), steps=args.steps or defaults["steps"],
-        precision=args.precision or "float32", jit_compile=bool(args.jit_compile),
-        fused_discriminator=bool(args.fused_discriminator), strategy=args.strategy,
+        strategy=args.strategy, **{key: getattr(args, key) for key in RunConfig.SPEED_OPTIONS
+                                   if getattr(args, key) is not None},  # else RunConfig's defaults
         ema_decay=args.ema_decay if args.ema_decay is not None else defaults["ema_decay"],
         preset=preset.name if preset else None, recipe_changes=preset.changes if preset else None,
         **_quirk_corrections(args, args.fidelity or defaults["fidelity"]))
@@ -513,11 +513,11 @@ def _run_generate(args, family):
     if getattr(args, "scale_factor", None):
         pictures = image_io.resize(pictures, scale_factor=args.scale_factor)
     if suffix == ".npz":
-        from common.run import write_atomic
+        from common.files import write_atomically
 
         try:
             os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-            write_atomic(args.out, lambda handle: np.savez_compressed(
+            write_atomically(args.out, lambda handle: np.savez_compressed(
                 handle, images=pictures, raw=raw.astype(np.float32), z=z), mode="wb")
         except OSError as exc:
             raise UserError(f"--out {args.out}: cannot write ({exc.strerror or exc}); choose another path") from None

@@ -3,8 +3,8 @@
 Two ways out of a run folder:
 
 ``export`` (SavedModel, the default)
-    A TensorFlow SavedModel of the generator alone, for TensorFlow Serving or for plain
-    ``tf.saved_model.load`` with no project code installed. Its ``serving_default``
+    A TensorFlow SavedModel of the generator alone (written by ``keras.export.ExportArchive``),
+    for TensorFlow Serving or for plain ``tf.saved_model.load`` with no project code installed. Its ``serving_default``
     signature takes ``z`` (float32 ``[None, z_dim]``, any batch size) and returns
     ``images`` (float32 ``[N, H, W, C]`` in [0, 1], RGB for faces) and ``images_uint8``
     (``round(images * 255)``). It is written to ``OUT/1/``, the numbered version folder
@@ -50,9 +50,7 @@ the batch-norm layers output only their offsets and every image is the same).
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 import warnings
 
 import keras
@@ -63,6 +61,7 @@ from common.arguments import (Command, add_checkpoint_argument, add_ema_argument
                               positive_int, seed_int)
 from common.batch_norm import batch_norm_layers, reestimate_batch_norm
 from common.errors import UserError, require
+from common.files import replace_atomically
 
 BATCH_STATS_MODES = ("population", "batch")
 # 20,000 z vectors put each re-estimated mean within about 0.7% of a standard deviation of
@@ -183,41 +182,34 @@ def check_latents(z, z_dim):
             z, message="input z: NaN or infinite values; send finite latent vectors")
 
 
-class GeneratorServer(tf.Module):
-    """What the SavedModel holds: the generator's variables and one serving function."""
+def serving_function(generator, recipe, fidelity, batch_stats="population", channel_order="rgb"):
+    """What the SavedModel's signature computes: ``z`` to ``{"images", "images_uint8"}``."""
+    z_dim = recipe.z_dim
+    height, width, channels = (int(d) for d in recipe.image_shape)
 
-    def __init__(self, generator, recipe, fidelity, batch_stats="population", channel_order="rgb"):
-        super().__init__(name="generator_server")
-        self.generator = generator
-        z_dim = recipe.z_dim
-        height, width, channels = (int(d) for d in recipe.image_shape)
-        reverse_channels = channel_order == "bgr"
+    def serve(z):
+        # The declared [None, z_dim] is not enforced when the signature is called (nor by
+        # TensorFlow Serving): a wrong width would fail deep inside the first matmul.
+        # Refuse it, and non-finite values, with messages that name the input.
+        z = check_latents(z, z_dim)
+        if batch_stats == "batch":
+            outputs = batch_statistics_forward(generator, z)
+        else:
+            outputs = generator(z, training=False)
+        images = recipe.generator_images(outputs, fidelity)
+        if channel_order == "bgr":  # a generator trained on BGR pixels (the original's cv2 reads)
+            images = images[..., ::-1]
+        images = tf.clip_by_value(images, 0.0, 1.0)
+        # An empty batch comes back from the convolutions with their input's channels
+        # ([0, 28, 28, 16] for the vanilla GAN); give it the images' shape. (A cond, not
+        # a reshape: a reshape to the static shape is optimised away.) Any other batch
+        # passes through untouched.
+        images = tf.cond(tf.shape(z)[0] > 0, lambda: images,
+                         lambda: tf.zeros([0, height, width, channels], images.dtype))
+        images = tf.ensure_shape(images, [None, height, width, channels])
+        return {"images": images, "images_uint8": tf.cast(tf.round(images * 255.0), tf.uint8)}
 
-        @tf.function(input_signature=[tf.TensorSpec([None, z_dim], tf.float32, name="z")])
-        def serve(z):
-            # The declared [None, z_dim] is not enforced when the signature is called (nor
-            # by TensorFlow Serving): a wrong width would fail deep inside the first matmul.
-            # Refuse it, and non-finite values, with messages that name the input.
-            z = check_latents(z, z_dim)
-            if batch_stats == "batch":
-                outputs = batch_statistics_forward(self.generator, z)
-            else:
-                outputs = self.generator(z, training=False)
-            images = recipe.generator_images(outputs, fidelity)
-            if reverse_channels:  # a generator trained on BGR pixels (the original's cv2 reads)
-                images = images[..., ::-1]
-            images = tf.clip_by_value(images, 0.0, 1.0)
-            # An empty batch comes back from the convolutions with their input's channels
-            # ([0, 28, 28, 16] for the vanilla GAN); give it the images' shape. (A cond, not
-            # a reshape: a reshape to the static shape is optimised away.) Any other batch
-            # passes through untouched.
-            images = tf.cond(tf.shape(z)[0] > 0, lambda: images,
-                             lambda: tf.zeros([0, height, width, channels], images.dtype))
-            images = tf.ensure_shape(images, [None, height, width, channels])
-            return {"images": images,
-                    "images_uint8": tf.cast(tf.round(images * 255.0), tf.uint8)}
-
-        self.serve = serve
+    return serve
 
 
 def version_folder(out_dir, version=1):
@@ -241,18 +233,16 @@ def export_saved_model(model, out_dir, batch_stats="population", version=1, rees
         require(not os.path.exists(target),
                 f"{target}: already exists; pass --version N for a new version or remove it")
     generator, note = inference_generator(model, batch_stats, reestimate, samples, seed)
-    server = GeneratorServer(generator, model.recipe, model.fidelity, batch_stats, channel_order)
-    parent = os.path.dirname(os.path.abspath(target))
-    os.makedirs(parent, exist_ok=True)
-    # Written beside the target and renamed: TensorFlow Serving watches OUT for numeric
-    # folders and would load a half-written one. The temporary name is not a number.
-    partial = tempfile.mkdtemp(prefix=".partial-export-", dir=parent)
-    # mkdtemp makes the folder private (0700); a server running as another user must read it.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(partial, 0o777 & ~umask)
-    try:
-        tf.saved_model.save(server, partial, signatures={SIGNATURE: server.serve})
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    archive.add_endpoint(SIGNATURE, serving_function(generator, model.recipe, model.fidelity, batch_stats,
+                                                     channel_order),
+                         input_signature=[tf.TensorSpec([None, model.recipe.z_dim], tf.float32, name="z")])
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+
+    def save(partial):
+        archive.write_out(partial, verbose=False)
+        # TensorFlow Serving's assets.extra is no part of a SavedModel, so not of ExportArchive.
         info = {"model": model.recipe.name, "fidelity": model.fidelity, "z_dim": model.recipe.z_dim,
                 "image_shape": list(model.recipe.image_shape), "batch_norm": note,
                 "batch_stats": batch_stats if batch_norm_layers(model.generator) else None,
@@ -265,10 +255,10 @@ def export_saved_model(model, out_dir, batch_stats="population", version=1, rees
             json.dump(info, handle, indent=2)
         if os.path.isdir(target):  # an empty --no-version-folder target
             os.rmdir(target)
-        os.replace(partial, target)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+
+    # Written beside the target and renamed: TensorFlow Serving watches OUT for numeric
+    # folders and would load a half-written one ("1.partial" is not a number).
+    replace_atomically(target, save)
     return target, generator, note
 
 
@@ -282,15 +272,12 @@ def save_keras(model, path, run_config=None):
         model.run_config = dict(run_config)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    partial = f"{path}.partial.keras"
     with warnings.catch_warnings():
         # The wrapper model is never called, so Keras thinks it unbuilt; its generator,
         # discriminator and optimiser slots are all built and saved.
         warnings.filterwarnings("ignore", message="You are saving a model that has not yet been built")
         warnings.filterwarnings("ignore", message=r"__array__ implementation doesn't accept a copy")
-        model.save(partial)
-    os.replace(partial, path)
-    return path
+        return replace_atomically(path, model.save, suffix=".partial.keras")  # Keras wants .keras
 
 
 def load_keras(path):

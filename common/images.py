@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from common.errors import UserError, require
+from common.files import replace_atomically
 
 MAX_SIDE = 8192
 # PIL's default Image.MAX_IMAGE_PIXELS (fixed here: a program may change PIL's at run time).
@@ -184,21 +185,13 @@ def save_image(image, path):
 
 def _write_beside(path, save, what, default_suffix):
     """``save(partial)`` beside ``path``, then rename: never half a file; a failed write is a UserError."""
-    partial = f"{path}.partial{os.path.splitext(path)[1] or default_suffix}"
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        save(partial)
-        os.replace(partial, path)
-    except BaseException as exc:
-        try:
-            os.remove(partial)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise UserError(f"{path}: cannot write the {what} ({exc.strerror or exc}); choose a "
-                            f"writable file path") from exc
-        raise
-    return path
+        # The partial keeps the suffix: PIL chooses the format by it.
+        return replace_atomically(path, save, suffix=f".partial{os.path.splitext(path)[1] or default_suffix}")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the {what} ({exc.strerror or exc}); choose a "
+                        f"writable file path") from exc
 
 
 def save_animation(frames, path, frame_ms=120):

@@ -40,6 +40,7 @@ import tensorflow as tf
 from common.adversarial import FIDELITIES, PRECISIONS, build_model
 from common.losses import ADVERSARIAL_LOSSES
 from common.errors import UserError, require
+from common.files import write_json_atomically
 
 CONFIG = "config.json"
 CONFIG_VERSION = 1
@@ -52,33 +53,6 @@ BEST = "best"
 # keeps one, else the latest.
 CHECKPOINT_CHOICES = ("auto", "best", "latest")
 _CHECKPOINT_FILE = re.compile(r"^ckpt-(\d+)\.index$")
-
-
-def write_atomic(path, write, mode="w"):
-    """Write ``path`` through ``write(handle)`` into a sibling file, then rename it into place.
-
-    A crash at any moment leaves either the old file or the new one, never half of one.
-    """
-    partial = f"{path}.partial"
-    try:
-        with open(partial, mode) as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
-        raise
-    return path
-
-
-def write_json_atomic(path, payload):
-    def write(handle):
-        json.dump(payload, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-
-    return write_atomic(path, write)
 
 
 def random_seed():
@@ -393,7 +367,7 @@ class RunFolder:
         return cls(path, config)
 
     def save_config(self):
-        write_json_atomic(self.config_path, self.config.to_dict())
+        write_json_atomically(self.config_path, self.config.to_dict(), sort_keys=True)
 
     # --- the model -----------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ import sys
 import keras
 import numpy as np
 
-from common import data, distribute, interrupts, losses
-from common.callbacks import TrainingMonitor
-from common.errors import UserError, require
-from common.run import MAX_STEPS, NonFiniteWeights
+from common import data, distribute, interrupts
+from common.callbacks import TrainingDiverged, TrainingMonitor  # noqa: F401 (train raises TrainingDiverged)
+from common.errors import require
+from common.run import MAX_STEPS
 
 SAMPLE_GRID = 64  # the original's 8x8 sample grids
 
@@ -30,16 +30,6 @@ class TrainingInterrupted(Exception):
     def __init__(self, message, signum):
         super().__init__(message)
         self.exit_code = 128 + signum
-
-
-class TrainingDiverged(UserError):
-    """A loss, a weight or a sample became NaN or infinite; the last good checkpoints are kept."""
-
-    exit_code = 3
-
-    def __init__(self, message, iteration=None):
-        super().__init__(message)
-        self.iteration = iteration
 
 
 def fit_steps(model, images, batch_size, seed, start, count, strategy=None, callbacks=(), verbose=0,
@@ -103,21 +93,8 @@ def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, chec
                   callbacks=[monitor, *callbacks], verbose=verbose, reshuffle=config.reshuffle)
         monitor.flush_scalars()
         if monitor.diverged is None:
-            try:
-                path = run.save(model, manager)
-            except NonFiniteWeights as exc:
-                monitor.diverged = (max(model.iteration - 1, 0), str(exc))
-        if monitor.diverged is not None:
-            i, why = monitor.diverged
-            kept = manager.latest_checkpoint or "none yet"
-            remedy = "a lower --learning-rate"
-            if not model.stable_losses and model.recipe.loss in losses.AS_WRITTEN:
-                remedy = ("another --seed, --stable-losses (the original's losses as written overflow once "
-                          "its discriminator saturates: quirk Q8) or a lower --learning-rate")
-            where = (f"at iteration {i}" if i >= 0 else
-                     f"in the warm-up, at discriminator step {i + recipe.pretrain_steps + 1} of {recipe.pretrain_steps}")
-            raise TrainingDiverged(f"training diverged {where}: {why}; the last good checkpoint "
-                                   f"is kept ({kept}); start a new run with {remedy}", iteration=i)
+            path = monitor.checkpoint(run, manager, max(model.iteration - 1, 0))
+        monitor.raise_if_diverged(manager)
         done = max(model.iteration, 0)
         if pending:
             raise TrainingInterrupted(f"stopped by {pending.name} at iteration {done}; saved {path}. "

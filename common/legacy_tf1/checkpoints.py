@@ -56,6 +56,7 @@ import tensorflow as tf
 
 from common.adversarial import build_model
 from common.errors import UserError, require
+from common.files import write_atomically
 from common.naming import tf1_variables
 
 # {optimiser: (beta1_power name, beta2_power name)}, in the order the original made them.
@@ -513,10 +514,8 @@ def write_tf1_checkpoint(values, prefix):
                       tensors=[np.asarray(values[n], dtype=np.float32) for n in names])
     # The folder's state file, in the text format Saver.save wrote (relative path).
     name = os.path.basename(prefix).replace("\\", "\\\\").replace('"', '\\"')
-    state = os.path.join(folder, "checkpoint")
-    with open(state + ".partial", "w") as handle:
-        handle.write(f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')
-    os.replace(state + ".partial", state)
+    write_atomically(os.path.join(folder, "checkpoint"), lambda handle: handle.write(
+        f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n'))
     return prefix
 
 
