@@ -534,6 +534,7 @@ def test_stable_losses_leave_the_original_from_a_saturated_discriminator():
 # --- the command ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # by default the parity tests run the compare library itself
 def test_compare_command_exits_0_within_tolerance_and_1_above(capsys):
     from genmnist.cli import main
 

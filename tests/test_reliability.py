@@ -32,6 +32,7 @@ def steps_in(out):
     return json.load(open(os.path.join(out, "config.json")))["global_step"]
 
 
+@pytest.mark.slow  # by default: exact resume from a periodic checkpoint (test_training) and SIGTERM (test_run_recovery)
 def test_kill_9_mid_run_then_resume_continues_from_the_last_checkpoint(tmp_path):
     out = str(tmp_path / "run")
     process = start_training(out, "--checkpoint-every", "5")

@@ -77,6 +77,7 @@ def test_sigterm_writes_a_checkpoint_exits_143_and_the_same_command_resumes(tmp_
     again.wait()
 
 
+@pytest.mark.slow  # by default the SIGTERM test and test_training's real-SIGINT resume
 def test_ctrl_c_pressed_twice_still_saves_and_exits_130(tmp_path):
     out = str(tmp_path / "run")
     process = start(out)

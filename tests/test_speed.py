@@ -99,6 +99,7 @@ def test_mixed_bfloat16_trains_with_float32_losses_and_weights(digits, recipe):
     assert images.dtype == np.float32
 
 
+@pytest.mark.slow  # by default test_train_records_the_speed_options_and_resume_keeps_them trains with it
 def test_one_discriminator_call_gives_the_two_calls_losses_within_rounding(digits):
     _, fused = train_from(WGAN, digits, 0, 1, fused_discriminator=True)
     _, plain = train_from(WGAN, digits, 0, 1)
