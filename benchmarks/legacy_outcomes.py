@@ -28,7 +28,6 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
-import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -96,15 +95,8 @@ def run_one(setting, seed, args, images, scorers):
     return row
 
 
-ROW_FILE = re.compile(r"^(?P<setting>.+)-seed(?P<seed>\d+)\.json$")
-
-
 def read_rows(out_dir):
-    rows = []
-    for file in sorted(os.listdir(out_dir)):
-        if ROW_FILE.match(file):
-            with open(os.path.join(out_dir, file)) as handle:
-                rows.append(json.load(handle))
+    rows = shared.read_run_rows(out_dir)
     return sorted(rows, key=lambda r: (r["setting"] != REFERENCE, r["setting"], r["seed"]))
 
 

@@ -39,7 +39,6 @@ if not __package__:
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import re  # noqa: E402
 import shutil  # noqa: E402
 import time  # noqa: E402
 
@@ -444,17 +443,12 @@ def spread(rows):
     return lines
 
 
-ROW_FILE = re.compile(r"^.+-seed\d+\.json$")
 CEILING_FILE = "ceiling.json"
 
 
 def read_rows(out_dir):
     """The rows of every run scored in ``out_dir`` (its ``<setting>-seed<S>.json`` files), in table order."""
-    rows = []
-    for file in sorted(os.listdir(out_dir)):
-        if ROW_FILE.match(file):
-            with open(os.path.join(out_dir, file)) as handle:
-                rows.append(json.load(handle))
+    rows = shared.read_run_rows(out_dir)
     rows.sort(key=lambda r: (SETTINGS.index(r["setting"].split("+")[0]), r["setting"], r["seed"]))
     return rows
 

@@ -13,6 +13,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -199,6 +200,9 @@ def summary(record):
             f"load average {' '.join(map(str, load)) if load else 'unknown'}")
 
 
+RUN_ROW_FILE = re.compile(r"^.+-seed\d+\.json$")
+
+
 def write_json(path, record):
     """``record`` to ``path`` as indented JSON, atomically; the folder is made if need be."""
     folder = os.path.dirname(path)
@@ -206,6 +210,16 @@ def write_json(path, record):
         os.makedirs(folder, exist_ok=True)
     write_json_atomically(path, record)
     return record
+
+
+def read_run_rows(folder):
+    """The rows of a per-run benchmark, each run's ``<setting>-seed<S>.json`` in ``folder``."""
+    rows = []
+    for file in sorted(os.listdir(folder)):
+        if RUN_ROW_FILE.match(file):
+            with open(os.path.join(folder, file)) as handle:
+                rows.append(json.load(handle))
+    return rows
 
 
 def write_results(path, results, settings, started=None):
