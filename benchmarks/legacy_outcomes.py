@@ -117,15 +117,16 @@ def summary_lines(rows):
     by_setting = {}
     for row in rows:
         by_setting.setdefault(row["setting"], []).append(row)
-    lines = ["| setting | runs | dead | metric | median | range | Mann-Whitney p vs the original's graph |",
+    lines = ["| setting | runs | dead | metric | median | range of the survivors | "
+             "Mann-Whitney p vs the original's graph |",
              "|---|---:|---:|---|---:|---|---:|"]
     for setting, group in by_setting.items():
         dead = sum(row.get("diverged_at") is not None for row in group)
         for metric in METRICS:
             values = outcome_values(group, metric)
-            finite = sorted(v for v in values if math.isfinite(v))
+            survived = sorted(row[metric] for row in group if row.get("diverged_at") is None)
             median = float(np.median(values)) if values else math.nan
-            spread = f"{finite[0]:.2f} to {finite[-1]:.2f}" if finite else "-"
+            spread = f"{survived[0]:.2f} to {survived[-1]:.2f}" if survived else "-"
             p = "-"
             if setting != REFERENCE and REFERENCE in by_setting:
                 p = f"{mann_whitney(values, outcome_values(by_setting[REFERENCE], metric)):.3f}"
@@ -147,13 +148,18 @@ def run_lines(rows):
     return lines
 
 
-def report(out_dir):
+def report_text(out_dir):
+    """``results.md`` as the run files in ``out_dir`` make it."""
     rows = read_rows(out_dir)
     commits = sorted({row["provenance"]["commit"][:7] for row in rows if row.get("provenance")})
-    text = "\n".join(["Per run:", "", *run_lines(rows), "", "Per setting (a dead run counts as the worst value):",
-                      "", *summary_lines(rows), "", f"Commits: {', '.join(commits)}."])
+    return "\n".join(["Per run:", "", *run_lines(rows), "", "Per setting (in the median and the test a dead run counts as the worst value):",
+                      "", *summary_lines(rows), "", f"Commits: {', '.join(commits)}."]) + "\n"
+
+
+def report(out_dir):
+    text = report_text(out_dir)
     with open(os.path.join(out_dir, "results.md"), "w") as handle:
-        handle.write(text + "\n")
+        handle.write(text)
     return text
 
 

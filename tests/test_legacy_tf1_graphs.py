@@ -524,8 +524,12 @@ for seed in (21, 21, 22):
         results.append((losses, g.variables()))
         lr = g.learning_rate
 (loss_a, vars_a), (loss_b, vars_b), (_, vars_other) = results
-np.testing.assert_allclose(loss_a["d_losses"], loss_b["d_losses"], rtol=1e-5)
-np.testing.assert_allclose(loss_a["g_loss"], loss_b["g_loss"], rtol=1e-5)
+# The first loss comes before any update; a rounding that an update turns into a step
+# of up to lr moves the later ones by about 1e-4 of their size (seen: 25.1829 against
+# 25.1801 at the fifth critic step), another seed by far more.
+np.testing.assert_allclose(loss_a["d_losses"][0], loss_b["d_losses"][0], rtol=1e-6)
+np.testing.assert_allclose(loss_a["d_losses"], loss_b["d_losses"], rtol=1e-3)
+np.testing.assert_allclose(loss_a["g_loss"], loss_b["g_loss"], rtol=1e-3)
 a, b, other = (np.concatenate([v[name].ravel() for name in sorted(vars_a)]) for v in (vars_a, vars_b, vars_other))
 assert np.mean(np.isclose(b, a, rtol=1e-5, atol=1e-7)) > 0.999
 assert np.abs(a - b).max() <= 2 * 5 * lr  # at most five updates of one element, each up to lr
@@ -544,7 +548,8 @@ def test_same_seed_and_inputs_give_the_same_training(model):
 
     Run with oneDNN's custom CPU kernels off: on CPUs with AMX their threaded reductions
     made even the first critic loss differ between two identical builds (3.35411 against
-    3.35716, one full-suite run in four, 2026-12-02).
+    3.35716, one full-suite run in four, 2026-12-02). With them off, the fifth WGAN critic
+    loss still differed by 1e-4 of itself once (-25.1829 against -25.1801, 2026-12-03).
     """
     import subprocess
     import sys
