@@ -50,7 +50,7 @@ from common import data  # noqa: E402
 from common.evaluation import generate_images  # noqa: E402
 from common.images import save_grid  # noqa: E402
 from common.run import RunFolder  # noqa: E402
-from common.training import sample_latents, train  # noqa: E402
+from common.training import TrainingDiverged, sample_latents, train  # noqa: E402
 from genmnist import EMBEDDED  # noqa: E402
 from genmnist.classifier import MnistScorer  # noqa: E402
 from genmnist.models import RECIPES  # noqa: E402
@@ -138,6 +138,13 @@ def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rat
     finally:
         _timed(out, earlier + time.time() - start)
     return trained, _timed(out), max(trained.iteration, 0)
+
+
+def diverged_port_run(out, diverged_at):
+    """``(model, timing, iterations)`` of a port run that went non-finite: its last good checkpoint."""
+    print(f"[quality] {out}: the losses went inf/NaN at iteration {diverged_at}", flush=True)
+    model = RunFolder.open(out, RECIPES).load_model(RECIPES, print_fn=lambda *a: None)
+    return model, _timed(out), max(model.iteration, 0)
 
 
 def _has_checkpoint(run_dir):
@@ -336,8 +343,14 @@ def run_one(setting, seed, args, images, scorer):
     outcome = {}
     batch_size = 64 if setting == "wgan" else 128
     if base in ("port-legacy", "port-fixed"):
-        model, timing, done = port_run(work, "gan", base[len("port-"):], seed, args.steps, images, batch_size,
-                                       0.0005, options=options)
+        try:
+            model, timing, done = port_run(work, "gan", base[len("port-"):], seed, args.steps, images,
+                                           batch_size, 0.0005, options=options)
+        except TrainingDiverged as stop:
+            # Legacy fidelity takes the original's losses as written (Q8), so it can die as the
+            # original's graph does; it is scored, like that graph, at its last good checkpoint.
+            model, timing, done = diverged_port_run(work, stop.iteration)
+            outcome = {"diverged_at": stop.iteration, "scored_at": done}
     elif setting == "tf1-legacy-graph":
         model, timing, done, outcome = legacy_graph_run(work, seed, args.steps, images)
     else:
