@@ -1,47 +1,17 @@
 """Training images: reading them from the formats people have, and serving batches.
 
-The original shuffled its data once at load and cut batches with ``_next_batch``, whose
-reshuffle was lost on return (quirk Q6): every later epoch replayed the first epoch's
-order, only its first batch drawn from a fresh shuffle. Here images are held as uint8 (4x
-less memory than float32, 8x less than the original's float64), and :func:`batches`
-serves them as a ``tf.data`` pipeline in which batch ``s`` of the run is a pure function
-of ``(seed, s)``, in the original's replayed order or (``reshuffle``) with a fresh seeded
-permutation every epoch; the remainder that does not fill a batch is dropped as
-``_next_batch`` dropped it. So a run resumed at step ``s`` sees exactly the batches an
-uninterrupted run would.
+Readers (``.npz``, the original's CSV, IDX files, ``keras``) each return uint8
+``[N, H, W, C]`` (4x less memory than float32) by one pixel-value rule,
+:func:`_as_image_batch`, and raise :class:`UserError` naming the file and what is wrong;
+the rule and its one ambiguous case (integer 0/1 data) are in docs/command-line.md.
 
-Readers (each returns uint8 ``[N, H, W, C]`` and raises :class:`UserError` naming the
-file and what is wrong):
-
-* ``.npz`` with an ``x`` array (``y`` optional), or Keras' ``mnist.npz`` (``x_train``);
-* the original's CSV: a label column, then the pixels; a header row or not;
-* IDX files (``train-images-idx3-ubyte``, raw or ``.gz``), or a folder holding one;
-* ``keras``: ``keras.datasets.mnist.load_data()``, which reads Keras' cache file and
-  downloads it only where the network allows.
-
-Pixel values: every reader's array becomes uint8 by one rule (:func:`_as_image_batch`):
-
-* **integers** (any integer dtype, an IDX file, a CSV whose cells are all whole numbers)
-  are pixel values 0..255 and are taken as they are;
-* **floats** whose values all lie in [0, 1] are the original's ``/ 255.`` scale and are
-  multiplied by 255; other floats must lie in 0..255 and are rounded;
-* refused with a :class:`UserError` saying how to convert: values outside those ranges,
-  NaN or infinity, **complex** numbers (their imaginary part would be lost), **booleans**
-  (True has no pixel value: 1 would be nearly black, 255 white; convert them yourself)
-  and non-numeric arrays.
-
-The rule has one ambiguous case: integer data whose values all lie in 0..1, such as 0/1
-masks (all 0 is black either way). It is read as 0..255, so 1 is nearly black, and a
-one-line ``warning:`` on stderr says so and how to get the other reading (convert to
-float 0/1, or multiply by 255).
-Floats cannot be ambiguous the same way, since a float set with any value above 1 takes
-the 0..255 path; the one near miss, floats in 0..2 (0..1 values that overshoot slightly),
-becomes nearly black images too and gets the same kind of warning (clip them to [0, 1]).
-
-A data set too large to hold in memory (the faces; see :mod:`genface.data`) is an
-:class:`ImageFiles` instead of an array: a list of files and the function that decodes
-one. :func:`batches` serves both alike, and because the decoder is the same function an
-in-memory load uses, a run gets the same batches whichever way its data is held.
+:func:`batches` serves them as a ``tf.data`` pipeline in which batch ``s`` is a pure
+function of ``(seed, s)``, so a run resumed at step ``s`` sees exactly the batches an
+uninterrupted run would. The order is the original's (quirk Q6: shuffled once at load,
+every later epoch replaying it but for its first batch, since ``_next_batch`` lost its
+reshuffle) or, with ``reshuffle``, a fresh seeded permutation every epoch. A data set too
+large for memory (the faces) is an :class:`ImageFiles`, decoded by the same function an
+in-memory load uses, so both give the same batches.
 """
 
 import dataclasses

@@ -1,51 +1,20 @@
 """Trained generators for people without this project: SavedModel export, and the ``.keras`` format.
 
-Two ways out of a run folder:
+``export`` writes a SavedModel of the generator alone (``keras.export.ExportArchive``) to
+the numbered version folder TensorFlow Serving expects, appearing in one rename. Its
+``serving_default`` takes ``z`` (float32 ``[None, z_dim]``) and returns ``images`` in [0, 1]
+and ``images_uint8``. It checks ``z`` in the graph (width, NaN), because neither
+``tf.saved_model.load`` nor TensorFlow Serving enforces the declared shape.
 
-``export`` (SavedModel, the default)
-    A TensorFlow SavedModel of the generator alone (written by ``keras.export.ExportArchive``),
-    for TensorFlow Serving or for plain ``tf.saved_model.load`` with no project code installed. Its ``serving_default``
-    signature takes ``z`` (float32 ``[None, z_dim]``, any batch size) and returns
-    ``images`` (float32 ``[N, H, W, C]`` in [0, 1], RGB for faces) and ``images_uint8``
-    (``round(images * 255)``). It is written to ``OUT/1/``, the numbered version folder
-    TensorFlow Serving expects, unless ``--version N`` or ``--no-version-folder`` says
-    otherwise; the version folder appears atomically, so a server polling ``OUT`` never
-    loads half an export.
+A served model must not depend on which requests share its batch, so batch norm runs in
+inference mode; where a run's moving statistics mean nothing (legacy fidelity, quirk Q2)
+they are re-estimated from many seeded z in a copy of the generator
+(:mod:`common.batch_norm`); ``--legacy-batch-stats`` keeps the original's per-request
+statistics instead.
 
-    The signature checks its input in the graph, since neither ``tf.saved_model.load`` nor
-    TensorFlow Serving enforces the declared shape: a ``z`` of another width, or holding
-    NaN or infinite values, fails with ``InvalidArgumentError`` whose message names ``z``
-    (not a shape error from inside the generator, nor NaN images that read as black in
-    ``images_uint8``). A batch of 0 returns empty ``images`` of shape ``[0, H, W, C]``.
-
-    ``images`` is clipped to [0, 1] in the graph. The vanilla GAN's tanh covers [-1, 1]
-    while its data (legacy fidelity, quirk Q3) was [0, 1]: values below 0 are clipped, as
-    the original's prediction clipped them when it converted to uint8.
-
-``export --format keras`` / ``import-keras``
-    The whole trained GAN (generator, discriminator, both optimisers' state, the step
-    counter, the recipe name, fidelity, seed and the run's settings) in Keras' ``.keras``
-    format, loaded with safe mode on. ``import-keras`` turns such a file back into a run
-    folder, which ``train --resume``, ``generate`` and ``export`` take as usual, so a run
-    can be moved to another machine and resumed exactly.
-
-Batch norm (quirk Q2)
----------------------
-The vanilla GAN's generator has batch norm. A served model must not depend on which
-other requests share its batch, so the SavedModel normalises by population statistics
-(inference mode). A fixed-fidelity run's moving statistics are those; but the original
-never ran the moving-average updates, so in legacy fidelity (and in a checkpoint imported
-from the original) they are still 0 and 1 and meaningless. For such runs the statistics
-are re-estimated before export: many seeded z vectors go through the generator and each
-batch-norm layer gets the exact mean and variance of its input over all of them, layer by
-layer (each layer's input depends on the statistics of the layers before it). This is
-what batch statistics of a very large batch converge to. It is written into a copy of the
-generator; the run's checkpoint is not changed.
-
-``--legacy-batch-stats`` exports the original's behaviour instead: every request is
-normalised by its own batch's statistics. The output for one z then depends on the other
-z in the request, and a batch of one is degenerate (each feature equals its own mean, so
-the batch-norm layers output only their offsets and every image is the same).
+``export --format keras`` / ``import-keras`` move a whole run (both networks, both
+optimisers' state, the step counter, the settings) as a ``.keras`` file, loaded with safe
+mode on, so it resumes exactly on another machine. The full account: docs/export.md.
 """
 
 import json

@@ -1,74 +1,21 @@
 """The port against the original, number by number.
 
 :func:`compare` builds the original's TF1 graph (:class:`~.graphs.LegacyGraph`) and the
-port's :class:`~common.adversarial.AdversarialModel` for one recipe, gives both the same
-state (an original checkpoint, or the graph's own fresh random initialisation, written
-into the port through the name map ``import-tf1`` uses), feeds both the same z, real
-batches and gradient-penalty alphas, and measures:
+port's model for one recipe, gives both the same state (an original checkpoint, or the
+graph's own random initialisation written through ``import-tf1``'s name map) and the same
+z, real batches and penalty alphas, and measures: the state as loaded, the forward pass,
+both losses and every variable's gradient, and K training iterations (every step's loss,
+every variable the original's Saver writes, the outputs after training).
 
-1. the state as loaded: every variable, bit for bit;
-2. the forward pass: the generator's output (batch statistics, as the original trained
-   and predicted; for the vanilla GAN also the moving statistics), the discriminator's
-   logits on the real and on the generated batch, the gradient penalty;
-3. both losses, and the gradient of every variable: d_loss over the discriminator's
-   variables, g_loss over the generator's (each model's own var lists, quirk Q1 included);
-4. training: the vanilla GAN's discriminator-only warm-up (30 steps in the original) and
-   K iterations of one D and one G step on the same z; for the WGANs K iterations of
-   5 critic steps (each its own z and alphas, one real batch) and one G step. Compared:
-   the loss of every step, every variable the original's Saver writes (weights,
-   batch-norm statistics, Adam slots, beta powers), and the two networks' outputs after
-   training.
-
-Lockstep and free-running training
-----------------------------------
-By default training is compared in **lockstep**: both sides take each step from the
-original's exact state (after every step the port is given the original's result), so
-every one of the K iterations' steps is checked on its own arithmetic. Run freely
-(``free_running=True``), two trajectories also accumulate each other's rounding, and
-training amplifies it: Adam moves every weight by up to a learning rate per step whatever
-the size of its gradient, so an element whose gradient is near zero goes whichever way
-its last-bit rounding says. For the vanilla GAN (learning rate 5e-4 against weights of
-about 0.02) the ORIGINAL itself, re-run with one weight tensor nudged by one float32 ulp,
-ends 5 iterations about 3e-2 away from its own unnudged run.
-
-So training rows are judged against the original's own sensitivity, measured on a
-**nudged copy** of the original run beside it, in a session of its own. Free-running, it
-starts with its largest weight tensor one ulp up and trains on. In lockstep it takes each
-step from the original's state with the stepping network's largest weight tensor one ulp
-up: that measures how sensitive that very step is to one rounding (about 1e-6 in the runs
-measured here), and catches the original's own session-to-session differences: in a few
-processes out of many the original's graph computed one WGAN critic step ~1e-4 apart from
-its usual result (the port, given the same state, matched the usual one), which without
-this copy reads as a port failure. A row passes within its plain tolerance, or within
-``DRIFT_FACTOR`` (10) times the nudged copy's deviation, whichever is larger; the table
-shows that deviation ("original vs itself"). ``drift_reference=False`` skips the copy.
-
-Differences
------------
-For a port value ``a`` and the original's ``b``: ``max abs`` = max |a - b|, and
-``rel`` = max abs / ``scale``, where the scale is the size of what the quantity belongs
-to (a per-element |a - b| / |b| is meaningless for the many elements near zero):
-
-* forward outputs: max |b| of the output itself;
-* losses: max(|b|, 1), each training step's loss on its own: the original computed its
-  vanilla-GAN losses as logs of sigmoid outputs (quirk Q8), which near 1 are resolved to
-  6e-8, so a loss of 2e-5 (the discriminator's after its 30 warm-up steps) is only known
-  to ~1e-3 of itself there; below 1 the loss bound is, in effect, absolute;
-* the gradient of one variable: the largest element of that loss's whole gradient (the
-  vector its optimiser receives), so a variable whose gradient nearly cancels (the
-  vanilla GAN's output bias: a sum of +-0.06 terms that comes to 3e-4) is not judged on
-  the last bits of that cancellation;
-* a variable: the largest element of its group: the network's parameters, its batch-norm
-  statistics, its optimiser's first moments (``/Adam``) or second moments (``/Adam_1``).
-
-Kinds and their tolerances (:data:`TOLERANCES`): ``exact`` (the state as loaded, the
-beta powers) must agree bit for bit; ``forward`` outputs within an absolute bound,
-``loss``, ``gradient`` and ``variable`` within a relative one (the bounds of GitHub
-issue 4 for float32). ``inert`` rows are reported but not judged: the vanilla GAN's
-generator biases that feed a batch norm (``g_b1``..``g_b4``) are cancelled by it, their
-gradients are zero in exact arithmetic and rounding noise in both programs, and Adam
-turns that noise into steps that differ run to run, in the original too; they affect no
-output, which the after-training output rows check.
+Why the rules are as they are: training is compared in lockstep (the port takes each step
+from the original's exact state), because Adam turns last-bit rounding into full-size
+steps and free-running trajectories drift apart, the original's own too. So a row passes
+within its tolerance (:data:`TOLERANCES`) or within ``DRIFT_FACTOR`` times the deviation
+of a nudged copy of the original (one weight tensor one ulp up), which also absorbs the
+original's own session-to-session differences. A relative difference is taken against
+the scale of what the quantity belongs to (a network's parameters, a loss's whole
+gradient, max(|loss|, 1)), not per element. ``inert`` rows (the vanilla GAN's biases that
+feed a batch norm) are reported, not judged. The full account: docs/tf1.md, on ``compare``.
 """
 
 import dataclasses
