@@ -143,6 +143,8 @@ def port_run(out, model, fidelity, seed, steps, images, batch_size, learning_rat
 def diverged_port_run(out, diverged_at):
     """``(model, timing, iterations)`` of a port run that went non-finite: its last good checkpoint."""
     print(f"[quality] {out}: the losses went inf/NaN at iteration {diverged_at}", flush=True)
+    if not _has_checkpoint(out):  # it died before its first checkpoint: nothing to score
+        return None, _timed(out), 0
     model = RunFolder.open(out, RECIPES).load_model(RECIPES, print_fn=lambda *a: None)
     return model, _timed(out), max(model.iteration, 0)
 
@@ -350,7 +352,7 @@ def run_one(setting, seed, args, images, scorer):
             # Legacy fidelity takes the original's losses as written (Q8), so it can die as the
             # original's graph does; it is scored, like that graph, at its last good checkpoint.
             model, timing, done = diverged_port_run(work, stop.iteration)
-            outcome = {"diverged_at": stop.iteration, "scored_at": done}
+            outcome = {"diverged_at": stop.iteration, "scored_at": done if model is not None else None}
     elif setting == "tf1-legacy-graph":
         model, timing, done, outcome = legacy_graph_run(work, seed, args.steps, images)
     else:
@@ -362,17 +364,19 @@ def run_one(setting, seed, args, images, scorer):
         run = RunFolder.open(work, RECIPES)
         samples, run_settings = run.samples_dir, run.config.to_dict()
     # A diverged run's strip ends at its last finite grid.
-    last_grid = done if outcome.get("diverged_at") is None else max(
-        int(file.split("_")[1]) for file in os.listdir(samples)) + 1
+    drawn = [int(file.split("_")[1]) for file in os.listdir(samples)] if os.path.isdir(samples) else []
+    last_grid = done if outcome.get("diverged_at") is None else max(drawn, default=-1) + 1
+    grid = None
     if model is not None:
         result, grid = score(scorer, model, batch_size, name, args.out)
     else:
-        # Nothing finite to score: keep the last grid it drew.
+        # Nothing finite to score: keep the last grid it drew, if it drew one.
         result = {"classifier_score": None, "frechet_distance": None, "class_fractions": None}
-        grid = os.path.join(args.out, f"{name}.png")
-        shutil.copy(os.path.join(samples, f"sample_{last_grid - 1}_epoch.png"), grid)
-    strip = progress_strip(samples, last_grid, os.path.join(args.out, f"{name}-progress.png"))
-    row = make_row(setting, seed, done, timing, os.path.relpath(grid, args.out),
+        if drawn:
+            grid = os.path.join(args.out, f"{name}.png")
+            shutil.copy(os.path.join(samples, f"sample_{last_grid - 1}_epoch.png"), grid)
+    strip = progress_strip(samples, last_grid, os.path.join(args.out, f"{name}-progress.png")) if drawn else None
+    row = make_row(setting, seed, done, timing, grid and os.path.relpath(grid, args.out),
                    strip and os.path.relpath(strip, args.out), outcome, result)
     settings = {"arguments": vars(args), "run": run_settings,
                 "scoring": {**SCORING, "batch_size": batch_size}}

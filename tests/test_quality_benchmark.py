@@ -150,3 +150,25 @@ def test_the_results_pages_full_length_table_is_the_one_built_from_the_files():
     rows = "\n".join(line for line in table.splitlines() if line.startswith("|"))
     with open(os.path.join(ROOT, "docs", "results.md")) as handle:
         assert rows in handle.read()
+
+
+def test_a_port_run_that_goes_non_finite_is_written_as_dead_not_a_crash(tmp_path, monkeypatch):
+    # Legacy fidelity takes the original's losses as written (Q8), so a port run can die as
+    # the original's graph does; here a learning rate of 1e4 kills it in the warm-up, before
+    # its first checkpoint, so there is nothing to score and no grid to keep.
+    import argparse
+
+    from common import data
+    from genmnist import EMBEDDED
+
+    real_port_run = quality.port_run
+    monkeypatch.setattr(quality, "port_run", lambda out, model, fidelity, seed, steps, images, batch_size, lr, **kw:
+                        real_port_run(out, model, fidelity, seed, steps, images, 16, 1e4, **kw))
+    args = argparse.Namespace(steps=5, out=str(tmp_path / "out"), work=str(tmp_path / "work"), wgan_minutes=1)
+    os.makedirs(args.out)
+    images = data.read_images(EMBEDDED, (28, 28, 1))[:256]
+    written = quality.run_one("port-legacy", 0, args, images, scorer=None)
+    assert written["diverged_at"] == -29 and written["scored_at"] is None
+    assert written["classifier_score"] is None and written["grid"] is None
+    with open(os.path.join(args.out, "port-legacy-seed0.json")) as handle:
+        assert json.load(handle)["diverged_at"] == -29
