@@ -254,12 +254,24 @@ def legacy_graph_run(out, seed, steps, images):
 
 
 def _train_legacy_graph(out, seed, steps, images, write_random_checkpoint, is_display_iteration):
-    """Run the original's loop; the iteration whose losses went non-finite, or None."""
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(os.path.join(out, "samples"))
+    """Run the original's loop; the iteration whose losses went non-finite, or None.
+
+    An interrupted run with the same settings goes on from its last snapshot, exactly (the
+    draws before it are replayed); its wall time then adds up the pieces.
+    """
+    settings = legacy_graph_settings(seed, steps)
+    settings_path = os.path.join(out, "settings.json")
+    resume_from = _resumable_snapshot(out, settings)
+    if resume_from is None:
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(os.path.join(out, "samples"))
+        shared.write_json(settings_path, settings)
+        earlier, done = 0.0, 0
+    else:
+        earlier, done = _timed(out).get("seconds") or 0.0, resume_from[1]
+        print(f"[quality] {out}: resuming the original's loop after iteration {done}", flush=True)
     sample_z = sample_latents(64, 100, seed)
-    losses_file = open(os.path.join(out, "losses.csv"), "w")
-    losses_file.write("iteration,d_loss,g_loss\n")
+    losses_file = _losses_file(os.path.join(out, "losses.csv"), done)
     start = time.time()
 
     def on_iteration(i, graph, losses):
@@ -267,29 +279,67 @@ def _train_legacy_graph(out, seed, steps, images, write_random_checkpoint, is_di
         if not (np.isfinite(losses["d_loss"]) and np.isfinite(losses["g_loss"])):
             raise Diverged(i)
         if (i + 1) % SNAPSHOT_EVERY == 0 and i + 1 < steps:
+            losses_file.flush()  # a snapshot never runs ahead of the losses it resumes after
             graph.save(os.path.join(out, "tf1", f"gan-{i + 1}"), write_meta_graph=False)
+            _timed(out, earlier + time.time() - start)  # what a resume from here has cost
         if is_display_iteration(i, steps):
             # Batch statistics of the 64 sample z, as the port's grids (and the original's) use.
             grid = graph.generate(sample_z).reshape(-1, 28, 28, 1)
             save_grid(grid, os.path.join(out, "samples", f"sample_{i}_epoch.png"), rows=8, cols=8)
-            rate = (i + 1) / (time.time() - start)
+            rate = (i + 1 - done) / (time.time() - start)
             print(f"[quality] {out}: iteration {i}, d_loss {losses['d_loss']:.4g}, "
                   f"g_loss {losses['g_loss']:.4g}, {rate:.2f} it/s", flush=True)
 
     # gantrain() shuffled the data set once at load, then let _next_batch walk through it.
     shuffled = images[np.random.default_rng(seed).permutation(len(images))]
-    settings = legacy_graph_settings(seed, steps)
     try:
         write_random_checkpoint("gan", os.path.join(out, "tf1", "gan"), seed, data=shuffled, iterations=steps,
                                 pretrain_steps=settings["pretrain_steps"], batch_size=settings["batch_size"],
                                 learning_rate=settings["learning_rate"], beta1=settings["beta1"],
-                                on_iteration=on_iteration)
+                                on_iteration=on_iteration, resume_from=resume_from)
     except Diverged as stop:
+        _timed(out, earlier + time.time() - start)
         return stop.iteration
     finally:
         losses_file.close()
-        _timed(out, time.time() - start)
+    _timed(out, earlier + time.time() - start)
     return None
+
+
+def _resumable_snapshot(out, settings):
+    """``(prefix, iterations done)`` of the last snapshot of an interrupted run with these settings."""
+    try:
+        with open(os.path.join(out, "settings.json")) as handle:
+            if json.load(handle) != json.loads(json.dumps(settings)):
+                return None
+    except (OSError, ValueError):
+        return None
+    losses = os.path.join(out, "losses.csv")
+    if _first_non_finite(losses) is not None:
+        return None
+    logged = _logged_iterations(losses)
+    usable = [(prefix, done) for done, prefix in _snapshots(out) if done <= logged
+              and os.path.exists(prefix + ".data-00000-of-00001")]
+    return usable[-1] if usable else None
+
+
+def _logged_iterations(losses_csv):
+    """How many iterations ``losses.csv`` holds a whole line for."""
+    if not os.path.exists(losses_csv):
+        return 0
+    with open(losses_csv) as handle:
+        return sum(1 for line in list(handle)[1:] if line.endswith("\n"))
+
+
+def _losses_file(path, done):
+    """``losses.csv`` opened for appending after its first ``done`` iterations (the rest dropped)."""
+    kept = []
+    if done:
+        with open(path) as handle:
+            kept = list(handle)[1:done + 1]
+    handle = open(path, "w")
+    handle.write("iteration,d_loss,g_loss\n" + "".join(kept))
+    return handle
 
 
 def legacy_graph_settings(seed, steps):

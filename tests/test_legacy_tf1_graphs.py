@@ -577,6 +577,23 @@ def test_write_random_checkpoint(tmp_path):
         write_random_checkpoint("wgan", str(tmp_path / "bad"), iterations=1)
 
 
+def test_the_original_loop_resumed_from_a_snapshot_ends_where_an_unbroken_run_ends(tmp_path):
+    # Ten images in batches of four: the batch walk wraps (a reshuffle drawn from the rng)
+    # both before and after the break, so the replay must redo the draws of both kinds.
+    data = np.random.default_rng(0).integers(0, 256, size=(10, 28, 28), dtype=np.uint8)
+    options = dict(seed=5, data=data, pretrain_steps=2, batch_size=4)
+    unbroken = read_checkpoint(write_random_checkpoint("gan", str(tmp_path / "unbroken"), iterations=5, **options))
+    first_part = write_random_checkpoint("gan", str(tmp_path / "gan-3"), iterations=3, **options)
+    resumed = read_checkpoint(write_random_checkpoint("gan", str(tmp_path / "resumed"), iterations=5,
+                                                      resume_from=(first_part, 3), **options))
+    assert sorted(resumed) == sorted(unbroken)
+    different = [n for n in unbroken if not np.array_equal(resumed[n], unbroken[n])]
+    assert not different, different
+    with pytest.raises(ValueError, match="vanilla GAN"):
+        write_random_checkpoint("wgan", str(tmp_path / "w"), data=data, iterations=2, batch_size=4,
+                                resume_from=(first_part, 1))
+
+
 @pytest.mark.slow
 def test_watching_the_original_loop_does_not_change_what_it_trains(tmp_path):
     data = np.random.default_rng(0).integers(0, 256, size=(10, 28, 28), dtype=np.uint8)

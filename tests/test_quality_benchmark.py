@@ -6,6 +6,7 @@ import json
 import os
 import re
 
+import numpy as np
 import pytest
 
 from benchmarks import quality, shared
@@ -172,3 +173,40 @@ def test_a_port_run_that_goes_non_finite_is_written_as_dead_not_a_crash(tmp_path
     assert written["classifier_score"] is None and written["grid"] is None
     with open(os.path.join(args.out, "port-legacy-seed0.json")) as handle:
         assert json.load(handle)["diverged_at"] == -29
+
+
+def test_an_interrupted_run_of_the_originals_loop_resumes_to_the_unbroken_runs_end(tmp_path, monkeypatch):
+    # Small settings (batch 8, two warm-up steps, a snapshot every 2 iterations) so that the
+    # original's full-size graph trains 6 iterations in seconds; the break comes after the
+    # snapshot at 4, inside iteration 5's bookkeeping, as a Ctrl-C or a killed session would.
+    from common.callbacks import is_display_iteration
+    from common import data
+    from common.legacy_tf1 import read_checkpoint, write_random_checkpoint
+    from genmnist import EMBEDDED
+
+    settings = {**quality.legacy_graph_settings(0, 6), "batch_size": 8, "pretrain_steps": 2}
+    monkeypatch.setattr(quality, "legacy_graph_settings", lambda seed, steps: {**settings, "seed": seed})
+    monkeypatch.setattr(quality, "SNAPSHOT_EVERY", 2)
+    images = data.read_images(EMBEDDED, (28, 28, 1))[:40]
+
+    def train(out, display):
+        return quality._train_legacy_graph(str(out), 0, 6, images, write_random_checkpoint, display)
+
+    def broken(i, steps):
+        if i == 4:
+            raise KeyboardInterrupt
+        return is_display_iteration(i, steps)
+
+    assert train(tmp_path / "unbroken", is_display_iteration) is None
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "resumed", broken)
+    assert train(tmp_path / "resumed", is_display_iteration) is None
+    unbroken = read_checkpoint(str(tmp_path / "unbroken" / "tf1" / "gan"))
+    resumed = read_checkpoint(str(tmp_path / "resumed" / "tf1" / "gan"))
+    assert [n for n in unbroken if not np.array_equal(unbroken[n], resumed[n])] == []
+    with open(tmp_path / "unbroken" / "losses.csv") as a, open(tmp_path / "resumed" / "losses.csv") as b:
+        assert a.read() == b.read()
+    assert sorted(os.listdir(tmp_path / "resumed" / "samples")) == sorted(os.listdir(tmp_path / "unbroken" / "samples"))
+    # Other settings in the same folder start afresh instead of continuing the wrong run.
+    settings["learning_rate"] = 1e-3
+    assert quality._resumable_snapshot(str(tmp_path / "resumed"), quality.legacy_graph_settings(0, 6)) is None

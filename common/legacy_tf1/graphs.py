@@ -702,6 +702,7 @@ def write_random_checkpoint(
     learning_rate: float | None = None,
     beta1: float | None = None,
     on_iteration: Callable[[int, LegacyGraph, dict], None] | None = None,
+    resume_from: tuple[str, int] | None = None,
 ) -> str:
     """Write a checkpoint shaped exactly like one the original's train() saved.
 
@@ -712,9 +713,16 @@ def write_random_checkpoint(
     batch order, then saves with a Saver over all global variables. Returns the path.
     ``on_iteration(i, graph, losses)``, if given, runs after each training iteration
     (progress, sample grids); it must not draw from the graph's random state.
+    ``resume_from=(prefix, done)`` restores a checkpoint this function saved after ``done``
+    iterations and replays the random draws and batch positions of the steps before it, so
+    the run goes on exactly as if it had never stopped (the GAN graph has no random ops).
     """
     if (iterations or pretrain_steps) and data is None:
         raise ValueError("training iterations need data")
+    if resume_from is not None and model != "gan":
+        # The WGAN graphs draw their penalty's interpolation weights from TF1's own random
+        # state, which a restored session does not replay.
+        raise ValueError(f"resume_from replays the vanilla GAN's draws only, not {model!r}'s")
     rng = np.random.default_rng(seed)
     with LegacyGraph.build(model, batch_size=batch_size, learning_rate=learning_rate, beta1=beta1, seed=seed) as g:
         if data is not None and (iterations or pretrain_steps):
@@ -726,10 +734,20 @@ def write_random_checkpoint(
             def draw_z():
                 return rng.standard_normal((b, z_dim)).astype(np.float32)
 
-            for _ in range(pretrain_steps):
+            done = 0
+            if resume_from is not None:
+                prefix_done, done = resume_from
+                g.restore(prefix_done)
+                positions = np.arange(images.shape[0])  # the batch order without the pixels
+                draws = [1] * pretrain_steps + [1 if model == "gan" else g.config.critic_steps + 1] * done
+                for count in draws:
+                    _, index = _next_batch(positions, b, index, rng)
+                    for _ in range(count):
+                        draw_z()
+            for _ in range(0 if resume_from is not None else pretrain_steps):
                 x, index = _next_batch(images, b, index, rng)
                 g.pretrain_step(x, draw_z())
-            for i in range(iterations):
+            for i in range(done, iterations):
                 x, index = _next_batch(images, b, index, rng)
                 zs = draw_z() if model == "gan" else [draw_z() for _ in range(g.config.critic_steps + 1)]
                 losses = g.train_iteration(x, zs)
