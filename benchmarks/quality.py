@@ -189,8 +189,10 @@ def _first_non_finite(losses_csv):
     if not os.path.exists(losses_csv):
         return None
     with open(losses_csv) as handle:
-        next(handle)
+        next(handle, None)  # the header; a run killed as it began may not have written it
         for line in handle:
+            if not line.endswith("\n"):
+                break  # cut off as the process was killed: the snapshot before it is resumed
             iteration, *losses = line.strip().split(",")
             if not all(np.isfinite(float(value)) for value in losses):
                 return int(iteration)

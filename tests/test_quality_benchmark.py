@@ -30,6 +30,10 @@ def test_first_non_finite_loss_is_found_in_the_log(tmp_path):
     log.write_text("iteration,d_loss,g_loss\n0,1.2,0.7\n1,0.3,2\n")
     assert quality._first_non_finite(str(log)) is None
     assert quality._first_non_finite(str(tmp_path / "missing.csv")) is None
+    log.write_text("")  # killed before the header was flushed
+    assert quality._first_non_finite(str(log)) is None
+    log.write_text("iteration,d_loss,g_loss\n0,1.2,0.7\n1,0.3,1e")  # killed mid-line
+    assert quality._first_non_finite(str(log)) is None
 
 
 def test_port_inside_the_legacy_graphs_range_is_said_so():
