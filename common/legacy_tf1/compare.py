@@ -11,7 +11,7 @@ Why the rules are as they are: training is compared in lockstep (the port takes 
 from the original's exact state), because Adam turns last-bit rounding into full-size
 steps and free-running trajectories drift apart, the original's own too. So a row passes
 within its tolerance (:data:`TOLERANCES`) or within ``DRIFT_FACTOR`` times the deviation
-of a nudged copy of the original (one weight tensor one ulp up), which also absorbs the
+of a nudged copy of the original (a weight tensor one ulp up), which also absorbs the
 original's own session-to-session differences. A relative difference is taken against
 the scale of what the quantity belongs to (a network's parameters, a loss's whole
 gradient, max(|loss|, 1)), not per element. ``inert`` rows (the vanilla GAN's biases that
@@ -520,7 +520,9 @@ def _compare_training(table, legacy, model, reference, schedule, port_step, stat
     (and the nudged copy) are given the original's result; the nudged copy's step starts
     from the original's state with the stepping network's largest weight tensor one ulp
     up, so its deviation measures how sensitive that very step is to one rounding.
-    Free-running: both train on, the copy nudged once at the start; compared at the end.
+    Free-running: both train on, compared at the end; the copy is nudged once at the start
+    (in both networks) and fed every batch with its rows in reverse order, the same sums in
+    another order: the port's roundings differ from the original's at every step too.
     """
     losses = {side: {"discriminator": [], "generator": []} for side in ("port", "original", "nudged")}
     worst = {}  # lockstep: name -> (rel / allowed, max abs, scale, nudged rel) at its worst step
@@ -534,7 +536,8 @@ def _compare_training(table, legacy, model, reference, schedule, port_step, stat
         losses["original"][step.network].append(_legacy_step(legacy, step))
         losses["port"][step.network].append(port_step(step))
         if reference is not None:
-            losses["nudged"][step.network].append(_legacy_step(reference, step))
+            losses["nudged"][step.network].append(_legacy_step(reference, _rows_reversed(step) if free_running
+                                                               else step))
         if free_running:
             continue
         after, port_after = legacy.variables(changed), checkpoints.tf1_values(model, changed)
@@ -590,6 +593,13 @@ def _group_scales(values, groups):
     return scales
 
 
+def _rows_reversed(step):
+    """``step`` with its batch rows in reverse order: the same mean losses and gradients, rounded otherwise."""
+    def reverse(rows):
+        return None if rows is None else np.ascontiguousarray(np.asarray(rows)[::-1])
+    return dataclasses.replace(step, z=reverse(step.z), real=reverse(step.real), alpha=reverse(step.alpha))
+
+
 def _largest_weight(legacy, names):
     shapes = legacy.variable_shapes()
     weights = [n for n in names if "/Adam" not in n and "_power" not in n]
@@ -597,12 +607,14 @@ def _largest_weight(legacy, names):
 
 
 def _nudged_copy(model_name, batch_size, lr, beta1, seed, values, nudge=True):
-    """A second original with the same state; with ``nudge``, its largest weight tensor one ulp up."""
+    """A second original with the same state; with ``nudge``, each network's largest weight
+    tensor one ulp up: the port's roundings differ in both networks at every step, and a
+    copy nudged in the generator alone drifts in the discriminator only through its images."""
     copy = LegacyGraph.build(model_name, batch_size=batch_size, learning_rate=lr, beta1=beta1, seed=seed)
     copy.assign({name: np.array(value, copy=True) for name, value in values.items()})
     if nudge:
-        largest = _largest_weight(copy, list(values))
-        copy.assign({largest: np.nextafter(values[largest], np.float32(np.inf), dtype=np.float32)})
+        largest = [_largest_weight(copy, names) for names in (copy.d_var_names, copy.g_var_names)]
+        copy.assign({name: np.nextafter(values[name], np.float32(np.inf), dtype=np.float32) for name in largest})
     return copy
 
 
