@@ -10,7 +10,11 @@ step's losses of both, and per variable ``||a - b|| / ||a||`` and ``max|a - b|``
 largest element of the variable's network (the scale the parity tests use).
 
 ``{"recipes": "tiny"}`` in the request trains the narrow copies of the recipes
-(``tests/fixtures/tiny_models.py``) instead of the full-size ones.
+(``tests/fixtures/tiny_models.py``) instead of the full-size ones. ``{"optimizer": "sgd"}``
+trains both sides with plain SGD instead of the recipe's Adam, and reports per network how
+far the two sides' total updates differ, ``||Δa - Δb|| / ||Δa||``: SGD's step is linear in
+the gradient, so this measures the replicas' gradients; Adam's first steps would turn the
+last-bit differences of near-zero gradients into steps of a whole learning rate.
 """
 
 import contextlib
@@ -47,9 +51,12 @@ def weights(model):
     return values
 
 
-def train(recipe, images, batch_size, start, steps, strategy, initial=None):
+def train(recipe, images, batch_size, start, steps, strategy, initial=None, optimizer="adam"):
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build_model(recipe, seed=SEED)
+        if optimizer == "sgd":
+            lr = recipe.default_learning_rate
+            model.compile(d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr))
     if initial is not None:
         for variable, value in zip(model.weights, initial):
             variable.assign(value)
@@ -64,14 +71,21 @@ def train(recipe, images, batch_size, start, steps, strategy, initial=None):
     return model, last
 
 
-def check(strategy, recipe, batch_size, start, steps):
+def check(strategy, recipe, batch_size, start, steps, optimizer):
     images = data.read_images(EMBEDDED, (28, 28, 1))[:512]
     keras.utils.set_random_seed(SEED)  # the same initial weights on every run of the test
-    initial = [w.numpy() for w in build_model(recipe, seed=SEED).weights]
-    one, one_logs = train(recipe, images, batch_size, start, steps, None, initial)
-    mirrored, mirrored_logs = train(recipe, images, batch_size, start, steps, strategy, initial)
+    fresh = build_model(recipe, seed=SEED)
+    initial, before = [w.numpy() for w in fresh.weights], weights(fresh)
+    one, one_logs = train(recipe, images, batch_size, start, steps, None, initial, optimizer)
+    mirrored, mirrored_logs = train(recipe, images, batch_size, start, steps, strategy, initial, optimizer)
     a, b = weights(one), weights(mirrored)
     inert = inert_variables(one)
+    updates = {}
+    for group in ("generator", "discriminator"):
+        keys = [k for k in a if k not in inert and (k.startswith(("g_", "generator/")) == (group == "generator"))]
+        step_a = np.concatenate([(a[k] - before[k]).ravel() for k in keys])
+        step_b = np.concatenate([(b[k] - before[k]).ravel() for k in keys])
+        updates[group] = float(np.linalg.norm(step_a - step_b) / max(np.linalg.norm(step_a), 1e-30))
     scale = {}
     for key, value in a.items():
         group = "generator" if key.startswith(("g_", "generator/")) else "discriminator"
@@ -86,7 +100,7 @@ def check(strategy, recipe, batch_size, start, steps):
                      "group_rel": float(np.max(np.abs(difference)) / scale[group])}
     return {"replicas": strategy.num_replicas_in_sync, "steps": int(mirrored.step_counter.numpy()) - start,
             "g_updates": [int(one.g_optimizer.iterations.numpy()), int(mirrored.g_optimizer.iterations.numpy())],
-            "logs": [one_logs, mirrored_logs], "variables": rows,
+            "logs": [one_logs, mirrored_logs], "variables": rows, "updates": updates,
             "synchronized_bn": [layer.synchronized for layer in mirrored.generator.layers
                                 if hasattr(layer, "synchronized")]}
 
@@ -107,10 +121,11 @@ def dealt_rows(strategy):
 if __name__ == "__main__":
     request = json.loads(sys.argv[1])
     recipes = TINY_RECIPES if request.pop("recipes", "full") == "tiny" else RECIPES
+    optimizer = request.pop("optimizer", "adam")
     # One strategy for the whole process: two MirroredStrategy objects over the same
     # devices can mix up their collective ops' instance keys.
     mirrored_strategy = distribute.make_strategy("mirrored")
     result = {"dealt_rows": dealt_rows(mirrored_strategy)}
     for name, (batch_size, start, steps) in request.items():
-        result[name] = check(mirrored_strategy, recipes[name], batch_size, start, steps)
+        result[name] = check(mirrored_strategy, recipes[name], batch_size, start, steps, optimizer)
     print(json.dumps(result))

@@ -5,7 +5,7 @@
   steps equal N single-device steps on the same global batches, the vanilla GAN's
   synchronised batch norm and warm-up phase included. By default on the recipes with
   narrow layers (``tests/fixtures/tiny_models.py``: the same code, seconds to trace); the
-  full-size models are ``slow``.
+  full-size models are ``slow``, and trained with plain SGD, judged on their updates.
 * Two worker processes on localhost under ``MultiWorkerMirroredStrategy`` (``TF_CONFIG``),
   through the command line: both exit cleanly, only the chief writes the run folder, and
   its weights equal a single-device run's (``slow``: two TensorFlow processes and a
@@ -32,6 +32,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOLERANCE = 1e-4
+# ||update of one device - update of the replicas|| / ||update of one device||, per network.
+UPDATE_TOLERANCE = 1e-3
 
 
 def run_python(args, env=None, timeout=600):
@@ -43,9 +45,9 @@ def relative(a, b):
     return abs(a - b) / max(abs(b), 1e-30)
 
 
-def check_mirrored(recipes):
+def check_mirrored(recipes, optimizer="adam"):
     # gan: steps 28..31 (two warm-up steps, two full ones), global batch 8; wgan: 2 iterations.
-    request = {"gan": [8, 28, 4], "wgan": [8, 0, 2], "recipes": recipes}
+    request = {"gan": [8, 28, 4], "wgan": [8, 0, 2], "recipes": recipes, "optimizer": optimizer}
     done = run_python([os.path.join("tests", "distribute_check.py"), json.dumps(request)])
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -70,10 +72,18 @@ def test_n_mirrored_steps_on_two_cpu_devices_equal_n_single_device_steps(mirrore
 
 
 @pytest.mark.slow
-def test_the_full_size_models_on_two_cpu_devices_equal_one_device():
-    result = check_mirrored("full")
+def test_the_full_size_models_on_two_cpu_devices_take_the_single_device_steps():
+    # With the recipe's Adam the full-size networks' millions of near-zero gradients make
+    # the comparison a lottery of rounding (on an AMD EPYC g_w1 ended 0.017 of its scale
+    # apart after four steps, with every loss equal); plain SGD's step is the gradient
+    # itself, so the two sides' total updates must agree as their gradients do. Measured
+    # on an AMD EPYC: at most 8e-5 apart (the GAN's generator, through the synchronised
+    # batch norm's sums); 0.03 to 0.17 when every replica is dealt the first rows.
+    result = check_mirrored("full", optimizer="sgd")
     for name in ("gan", "wgan"):
         assert_replicas_equal_one_device(result[name])
+        assert all(difference < UPDATE_TOLERANCE for difference in result[name]["updates"].values()), \
+            result[name]["updates"]
     assert result["gan"]["synchronized_bn"] == [True] * 4
 
 
