@@ -512,6 +512,29 @@ def spread(rows):
     return lines
 
 
+def spread_table(rows):
+    """Per setting, a markdown table: how many runs finished and how many died (and where),
+    and each metric's median and range over the runs that finished. A run that died is
+    left out of the medians: its last snapshot is not where the recipe ends."""
+    by_setting = {}
+    for row in rows:
+        by_setting.setdefault(row["setting"], []).append(row)
+    lines = ["| setting | runs | died to inf/NaN | classifier score | Frechet distance | largest class |",
+             "|---|---:|---|---|---|---|"]
+    for setting, group in by_setting.items():
+        died = sorted(row["diverged_at"] for row in group if row.get("diverged_at") is not None)
+        finished = [row for row in group if row.get("diverged_at") is None]
+        cells = []
+        for metric, (get, _, _) in METRICS.items():
+            values = sorted(get(row) for row in finished)
+            digits = 3 if metric == "largest_class" else 2 if metric == "classifier_score" else 1
+            cells.append("-" if not values else f"{values[0]:.{digits}f}" if len(values) == 1 else
+                         f"median {np.median(values):.{digits}f} ({values[0]:.{digits}f} to {values[-1]:.{digits}f})")
+        dead = (f"{len(died)} (at {', '.join(str(at) for at in died)})" if died else "0")
+        lines.append(f"| {setting} | {len(group)} | {dead} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 CEILING_FILE = "ceiling.json"
 
 
@@ -591,7 +614,9 @@ def format_table(rows, ceiling, out_dir):
     if any("(1 core)" in line for line in lines):
         notes.append("(1 core): the training process could use one core.")
     return ("\n".join(lines) + "\n\n" + "\n".join(notes) + "\n\n"
-            + "\n".join(f"* {line}" for line in spread(rows)))
+            + "\n".join(f"* {line}" for line in spread(rows)) + "\n\n"
+            + "Per setting (medians and ranges over the runs that reached their last iteration):\n\n"
+            + spread_table(rows))
 
 
 def report(out_dir, ceiling=None, settings=None):
