@@ -70,7 +70,7 @@ def test_a_single_legacy_seed_gives_no_verdict():
 # --- the results files and the table built from them -------------------------------------------
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FOLDERS = ("docs/quality", "docs/quality-options")
+FOLDERS = ("docs/quality", "docs/quality-options", "docs/full-length-legacy")
 TIMING = {"seconds": 600.0, "measured_by": "clock", "cores": 1, "load_average": [1.0, 1.0, 1.0], "commit": "c" * 40}
 SCORES = {"samples": 2000, "classifier_score": 3.0, "frechet_distance": 200.0, "class_fractions": [0.1] * 10}
 
@@ -104,7 +104,12 @@ def test_the_table_is_rebuilt_from_the_files_alone(tmp_path):
     (tmp_path / "port-legacy-seed0.json").write_text(json.dumps(old))
     (tmp_path / "results.json").write_text("{not a row")  # the table's own files are not rows
     table = quality.report(out)
-    lines = [line for line in table.splitlines() if line.startswith("| ")]
+    runs_table, _, rest = table.partition("\n\n")
+    lines = [line for line in runs_table.splitlines() if line.startswith("| ")]
+    spreads = {line.split(" | ")[0]: line for line in rest.splitlines() if line.startswith("| ")}
+    assert spreads["| port-legacy"] == "| port-legacy | 2 | 0 | median 3.25 (3.00 to 3.50) | median 200.0 (200.0 to 200.0) " \
+        "| median 0.100 (0.100 to 0.100) |"
+    assert spreads["| tf1-legacy-graph"].startswith("| tf1-legacy-graph | 1 | 0 | 2.50 |")
     assert [line.split(" | ")[0:2] for line in lines[1:]] == [
         ["| real held-out digits", "-"], ["| port-legacy", "0"], ["| port-legacy", "1"], ["| tf1-legacy-graph", "0"]]
     assert lines[0].endswith("| commit |")
@@ -149,12 +154,22 @@ def test_the_committed_table_is_what_the_code_makes_of_the_files(folder):
         assert handle.read() == table + "\n", f"rebuild it: python -m benchmarks.quality --report-only --out {folder}"
 
 
-def test_the_results_pages_full_length_table_is_the_one_built_from_the_files():
-    out = os.path.join(ROOT, "docs", "quality")
+@pytest.mark.parametrize("folder", ["docs/quality", "docs/full-length-legacy"])
+def test_the_results_pages_full_length_tables_are_the_ones_built_from_the_files(folder):
+    out = os.path.join(ROOT, folder)
     table = quality.format_table(quality.read_rows(out), quality.read_ceiling(out), out)
-    rows = "\n".join(line for line in table.splitlines() if line.startswith("|"))
+    blocks = [[]]
+    for line in table.splitlines():
+        if line.startswith("|"):
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    blocks = ["\n".join(block) for block in blocks if block]
+    assert len(blocks) == 2  # the runs and the per-setting spreads
     with open(os.path.join(ROOT, "docs", "results.md")) as handle:
-        assert rows in handle.read()
+        page = handle.read()
+    for block in blocks:
+        assert block in page, f"docs/results.md lacks this table of {folder}:\n{block}"
 
 
 def test_a_port_run_that_goes_non_finite_is_written_as_dead_not_a_crash(tmp_path, monkeypatch):
