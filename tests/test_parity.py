@@ -20,6 +20,8 @@ shortened to 2. Rows are judged here against the bounds above, not by the tolera
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -190,37 +192,50 @@ def test_free_running_gan_drifts_no_more_than_the_original_drifts_from_itself():
     roundings differ every step; seven free-running steps amplify that past the envelope
     (d_w3 1.2e-2 against the original's own 4.4e-5), although every lockstep row passes.
     """
-    import subprocess
-    import sys
-
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=os.getcwd())
     done = subprocess.run([sys.executable, "-c", FREE_RUNNING_GAN], env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
 
 
+FREE_RUNNING_WGAN = """
+import sys
+sys.path.insert(0, "tests")
+import tensorflow as tf
+tf.config.experimental.enable_op_determinism()
+from test_parity import BOUNDS, assert_rows_within, measured, recipe
+from common import adversarial
+from common.legacy_tf1.compare import compare
+plain = compare(recipe("wgan"), seed=0, batch_size=4, iterations=5, free_running=True, drift_reference=False)
+for kind in BOUNDS:
+    assert_rows_within(plain, kind)
+
+def concatenated(self, real, fake):
+    logits = self.discriminator(tf.concat([real, fake], axis=0), training=True)
+    return tf.split(logits, 2, axis=0)
+
+adversarial.AdversarialModel.discriminator_logits = concatenated
+report = compare(recipe("wgan"), seed=0, batch_size=4, iterations=5, free_running=True, drift_reference=False)
+assert any(measured(r) > BOUNDS[r.kind] for r in report.rows if r.kind in BOUNDS)
+assert report.worst("variable").rel > 3 * plain.worst("variable").rel
+"""
+
+
 @pytest.mark.slow
-def test_free_running_wgan_needs_the_critic_called_as_the_original_called_it(monkeypatch, deterministic_ops):
+def test_free_running_wgan_needs_the_critic_called_as_the_original_called_it():
     """Free-running, the WGAN port stays within the plain 1e-4 of the original, but only
     because it calls the critic on the real and on the fake batch separately, as the
     original did: one concatenated call rounds exactly-cancelling gradient sums to ~1e-9
-    residues, which Adam's first steps turn into steps of ~0.1 learning rates."""
-    from common import adversarial
+    residues, which Adam's first steps turn into steps of ~0.1 learning rates.
 
-    plain = compare(recipe("wgan"), seed=0, batch_size=4, iterations=5, free_running=True,
-                    drift_reference=False)
-    for kind in BOUNDS:
-        assert_rows_within(plain, kind)
-
-    def concatenated(self, real, fake):
-        logits = self.discriminator(tf.concat([real, fake], axis=0), training=True)
-        return tf.split(logits, 2, axis=0)
-
-    monkeypatch.setattr(adversarial.AdversarialModel, "discriminator_logits", concatenated)
-    report = compare(recipe("wgan"), seed=0, batch_size=4, iterations=5, free_running=True,
-                     drift_reference=False)
-    assert any(measured(r) > BOUNDS[r.kind] for r in report.rows if r.kind in BOUNDS)
-    assert report.worst("variable").rel > 3 * plain.worst("variable").rel
+    In a fresh process with oneDNN's custom kernels off, as the free-running GAN test: run
+    after the rest of this file in one process (oneDNN on), the plain port's outputs after
+    training ended 5e-3 and 2e-2 away on an AMD EPYC, although it passes on its own there.
+    """
+    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=os.getcwd())
+    done = subprocess.run([sys.executable, "-c", FREE_RUNNING_WGAN], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
 
 
 # --- Adam's beta powers and step counts ------------------------------------------------------
@@ -511,9 +526,6 @@ print("ok")
 
 
 def run_saturated_comparison(losses):
-    import subprocess
-    import sys
-
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=os.getcwd())
     done = subprocess.run([sys.executable, "-c", SATURATED_GAN, losses], env=env, capture_output=True, text=True,
                           timeout=600)
