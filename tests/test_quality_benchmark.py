@@ -172,6 +172,13 @@ def test_the_results_pages_full_length_tables_are_the_ones_built_from_the_files(
         assert block in page, f"docs/results.md lacks this table of {folder}:\n{block}"
 
 
+def test_the_readmes_full_length_spreads_are_the_ones_built_from_the_files():
+    out = os.path.join(ROOT, "docs", "full-length-legacy")
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        assert quality.spread_table(quality.read_rows(out)) in handle.read(), \
+            "rebuild it: python -m benchmarks.quality --report-only --out docs/full-length-legacy"
+
+
 def test_a_port_run_that_goes_non_finite_is_written_as_dead_not_a_crash(tmp_path, monkeypatch):
     # Legacy fidelity takes the original's losses as written (Q8), so a port run can die as
     # the original's graph does; here a learning rate of 1e4 kills it in the warm-up, before
