@@ -186,17 +186,20 @@ SNAPSHOT_EVERY = 1000
 
 def _first_non_finite(losses_csv):
     """The first iteration of ``losses.csv`` whose losses are inf or NaN, or None."""
-    if not os.path.exists(losses_csv):
-        return None
-    with open(losses_csv) as handle:
-        next(handle, None)  # the header; a run killed as it began may not have written it
-        for line in handle:
-            if not line.endswith("\n"):
-                break  # cut off as the process was killed: the snapshot before it is resumed
-            iteration, *losses = line.strip().split(",")
-            if not all(np.isfinite(float(value)) for value in losses):
-                return int(iteration)
+    for line in _logged_lines(losses_csv):
+        iteration, *losses = line.strip().split(",")
+        if not all(np.isfinite(float(value)) for value in losses):
+            return int(iteration)
     return None
+
+
+def _logged_lines(losses_csv):
+    """The whole lines of ``losses.csv`` after its header, one per iteration from 0. A kill
+    can leave the file without its header or with its last line cut off: neither counts."""
+    if not os.path.exists(losses_csv):
+        return []
+    with open(losses_csv) as handle:
+        return [line for line in list(handle)[1:] if line.endswith("\n")]
 
 
 def _snapshots(out):
@@ -319,26 +322,15 @@ def _resumable_snapshot(out, settings):
     losses = os.path.join(out, "losses.csv")
     if _first_non_finite(losses) is not None:
         return None
-    logged = _logged_iterations(losses)
+    logged = len(_logged_lines(losses))
     usable = [(prefix, done) for done, prefix in _snapshots(out) if done <= logged
               and os.path.exists(prefix + ".data-00000-of-00001")]
     return usable[-1] if usable else None
 
 
-def _logged_iterations(losses_csv):
-    """How many iterations ``losses.csv`` holds a whole line for."""
-    if not os.path.exists(losses_csv):
-        return 0
-    with open(losses_csv) as handle:
-        return sum(1 for line in list(handle)[1:] if line.endswith("\n"))
-
-
 def _losses_file(path, done):
     """``losses.csv`` opened for appending after its first ``done`` iterations (the rest dropped)."""
-    kept = []
-    if done:
-        with open(path) as handle:
-            kept = list(handle)[1:done + 1]
+    kept = _logged_lines(path)[:done]
     handle = open(path, "w")
     handle.write("iteration,d_loss,g_loss\n" + "".join(kept))
     return handle

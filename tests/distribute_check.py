@@ -71,6 +71,10 @@ def train(recipe, images, batch_size, start, steps, strategy, initial=None, opti
     return model, last
 
 
+def network_of(key):
+    return "generator" if key.startswith(("g_", "generator/")) else "discriminator"
+
+
 def check(strategy, recipe, batch_size, start, steps, optimizer):
     images = data.read_images(EMBEDDED, (28, 28, 1))[:512]
     keras.utils.set_random_seed(SEED)  # the same initial weights on every run of the test
@@ -82,19 +86,19 @@ def check(strategy, recipe, batch_size, start, steps, optimizer):
     inert = inert_variables(one)
     updates = {}
     for group in ("generator", "discriminator"):
-        keys = [k for k in a if k not in inert and (k.startswith(("g_", "generator/")) == (group == "generator"))]
+        keys = [k for k in a if k not in inert and network_of(k) == group]
         step_a = np.concatenate([(a[k] - before[k]).ravel() for k in keys])
         step_b = np.concatenate([(b[k] - before[k]).ravel() for k in keys])
         updates[group] = float(np.linalg.norm(step_a - step_b) / max(np.linalg.norm(step_a), 1e-30))
     scale = {}
     for key, value in a.items():
-        group = "generator" if key.startswith(("g_", "generator/")) else "discriminator"
+        group = network_of(key)
         scale[group] = max(scale.get(group, 0.0), float(np.max(np.abs(value))))
     rows = {}
     for key in a:
         if key in inert:
             continue  # cancelled by batch norm: rounding noise in any program (see compare.py)
-        group = "generator" if key.startswith(("g_", "generator/")) else "discriminator"
+        group = network_of(key)
         difference = a[key] - b[key]
         rows[key] = {"l2_rel": float(np.linalg.norm(difference) / max(np.linalg.norm(a[key]), 1e-30)),
                      "group_rel": float(np.max(np.abs(difference)) / scale[group])}

@@ -739,11 +739,9 @@ def write_random_checkpoint(
                 prefix_done, done = resume_from
                 g.restore(prefix_done)
                 positions = np.arange(images.shape[0])  # the batch order without the pixels
-                draws = [1] * pretrain_steps + [1 if model == "gan" else g.config.critic_steps + 1] * done
-                for count in draws:
+                for _ in range(pretrain_steps + done):  # the GAN's steps draw one z each
                     _, index = _next_batch(positions, b, index, rng)
-                    for _ in range(count):
-                        draw_z()
+                    draw_z()
             for _ in range(0 if resume_from is not None else pretrain_steps):
                 x, index = _next_batch(images, b, index, rng)
                 g.pretrain_step(x, draw_z())
