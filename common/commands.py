@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from common import resources
 from common.arguments import (Command, add_checkpoint_argument, add_ema_argument, decay_float, models_with_batch_norm,
                               non_negative_float, non_negative_int, per_model, positive_float, positive_int, seed_int,
                               steps_int, warm_up_steps)
@@ -205,8 +206,9 @@ def _check_resume_settings(run, args):
 
 def _train_in(out, args, family, strategy):
     """``train`` into the run folder ``out`` (the chief's ``--out``, or a worker's scratch copy)."""
-    from common.run import CONFIG, LOCK, training_lock
+    from common.run import CONFIG, LOCK, RunFolder, training_lock
 
+    RunFolder.find(out, family.recipes)  # a folder that is no run of ours is refused before the lock touches it
     existed = os.path.exists(out)
     try:
         with training_lock(out):
@@ -226,16 +228,31 @@ def _train_locked(out, existed, args, family, strategy):
     from common import training
     from common.run import RunFolder
 
-    resuming = args.resume and RunFolder.holds_checkpoint(out)
-    if resuming:
-        run = RunFolder.open(out, family.recipes)
+    found = RunFolder.find(out, family.recipes)
+    trained = found is not None and RunFolder.holds_checkpoint(out)
+    require(not trained or args.resume,
+            f"{out}: already holds a trained run; pass --resume to continue it, or choose another --out")
+    if found is not None and not trained and found.config.global_step > 0:
+        raise UserError(f"{out}: its config.json records {found.config.steps_done} trained iterations, but no "
+                        f"checkpoint is left in checkpoints/ or best/, so there is nothing to resume from; put "
+                        f"the checkpoint files back, or start a new run with another --out")
+    resuming, restarting = trained, found is not None and args.resume and not trained
+    if resuming or restarting:
+        run = found
         _check_resume_settings(run, args)
         steps = args.steps or run.config.steps
         recipe = family.recipes[run.config.model]
         images = family.read_data(run.config.data, recipe, args)
+        if restarting:  # killed before its first checkpoint: start again as config.json records it
+            print(f"{family.prog}: {out} has no checkpoint yet; starting the run again with the settings "
+                  f"its config.json records")
+            run = RunFolder.create(out, run.config.replace(steps=steps))
     else:
-        if args.resume:
-            print(f"{family.prog}: {out} has no checkpoint to resume yet; starting the run")
+        if found is not None:
+            print(f"{family.prog}: {out} holds a run that never reached its first checkpoint; starting "
+                  f"it afresh with this command's settings")
+        elif args.resume:
+            print(f"{family.prog}: {out} holds no run yet; starting the run")
         config = _new_config(args, family)
         recipe = family.recipes[config.model]
         steps = config.steps
@@ -263,26 +280,14 @@ def _train_locked(out, existed, args, family, strategy):
     except BaseException:
         # Stopped before its first checkpoint: leave nothing behind (a later train or
         # train --resume would start it afresh anyway).
-        if not resuming and not RunFolder.holds_checkpoint(out) and not _has_samples(run):
-            _remove_new_run(out, existed)
+        if not resuming and not restarting and not RunFolder.holds_checkpoint(out) and not _has_samples(run):
+            RunFolder.remove_untrained(out, existed)
         raise
     return 0
 
 
 def _has_samples(run):
     return os.path.isdir(run.samples_dir) and bool(os.listdir(run.samples_dir))
-
-
-def _remove_new_run(out, existed):
-    import shutil
-
-    if not existed:
-        shutil.rmtree(out, ignore_errors=True)
-        return
-    for name in ("config.json", "samples", "logs", "checkpoints", "best", ".lock"):
-        path = os.path.join(out, name)
-        shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else (
-            os.remove(path) if os.path.exists(path) else None)
 
 
 TRAIN = Command("train", "train a model (the original's train())", _add_train_arguments, _run_train)
@@ -402,21 +407,12 @@ def load_latents(path, z_dim):
     return z.astype(np.float32)
 
 
+# A .gif --out: frames per row, forward and back, 120 ms each (4 minutes at this bound).
+# PIL merges identical frames and adds their times, which must fit the GIF's 16-bit field.
+MAX_ANIMATION_STEPS = 1000
 # A batch too small for its own statistics: below this, generate with batch statistics warns.
 MIN_STATISTICS_BATCH = 16
 GENERATE_CHUNK = 500
-
-
-def available_memory_bytes():
-    """Memory the system can still give (MemAvailable), or None where it cannot tell."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def generation_bytes(model, count):
@@ -438,11 +434,10 @@ def generate_outputs(model, z, batch_statistics, prog):
               f"statistics, and 1 gives the same image for every seed. Generate {MIN_STATISTICS_BATCH} "
               f"or more at once (-n 64) and keep the ones you need, or export the generator "
               f"(population statistics)", file=sys.stderr)
-    needed, available = generation_bytes(model, len(z)), available_memory_bytes()
-    require(available is None or needed < 0.8 * available,
-            f"-n {len(z)} with batch statistics normalises all {len(z)} vectors as one batch, which needs "
-            f"about {needed / 2 ** 30:.1f} GiB; {available / 2 ** 30 if available else 0:.1f} GiB is "
-            f"available. Generate fewer per call (different --seed values), or pass --batch-statistics no")
+    resources.require_memory(
+        generation_bytes(model, len(z)),
+        f"-n {len(z)} with batch statistics normalises all {len(z)} vectors as one batch, which",
+        "generate fewer per call (different --seed values), or pass --batch-statistics no")
     return np.asarray(model.generator_outputs(z, batch_statistics))
 
 
@@ -488,6 +483,11 @@ def _run_generate(args, family):
             "--truncation redraws the sampled vectors; the vectors of --z are used as given: drop one")
     _, model = load_run_model(args.run, family, args.checkpoint, averaged=not args.no_ema)
     z_dim = model.recipe.z_dim
+    if not args.z:  # the vectors to draw, before drawing them
+        count = 2 * (args.n or 8) + (args.n or 8) * args.interpolate if args.interpolate else args.n or 64
+        resources.require_memory(count * (12 * z_dim + 5 * int(np.prod(model.recipe.image_shape))),
+                                 f"generating {count} images", "generate fewer per call (a smaller -n"
+                                 + (" or --interpolate K" if args.interpolate else "") + ")")
     z, rows, cols = _generation_latents(args, z_dim)
     # Every check on the output before the generator runs.
     shape = model.recipe.image_shape
@@ -499,14 +499,15 @@ def _run_generate(args, family):
     elif suffix == ".gif":
         image_io.check_image_path(args.out)
         image_io.check_grid_size(rows, shape)
+        require(cols <= MAX_ANIMATION_STEPS,
+                f"--interpolate {cols} with a .gif: an animation of at most {MAX_ANIMATION_STEPS} images per row "
+                f"(its frames would last hours, and a GIF's frame timing overflows); give a smaller K, or "
+                f"write all {cols} to a .npz --out")
     else:
         image_io.check_image_path(args.out)
         image_io.check_grid_size(len(z), shape, rows, cols)
-    output_bytes = len(z) * (5 * int(np.prod(model.recipe.image_shape)) + int(np.prod(shape)))
-    available = available_memory_bytes()
-    require(available is None or output_bytes < 0.8 * available,
-            f"-n {len(z)}: the images alone need about {output_bytes / 2 ** 30:.1f} GiB, "
-            f"{available / 2 ** 30 if available else 0:.1f} GiB is available; generate fewer per call")
+    resources.require_memory(len(z) * (5 * int(np.prod(model.recipe.image_shape)) + int(np.prod(shape))),
+                             f"-n {len(z)}: the images alone", "generate fewer per call")
     batch_stats = {"auto": None, "yes": True, "no": False}[args.batch_statistics]
     raw = generate_outputs(model, z, batch_stats, family.prog)
     pictures = image_io.to_uint8(model.recipe.generator_images(raw, model.fidelity))

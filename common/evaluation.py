@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common import resources
 from common.arguments import Command, add_checkpoint_argument, add_ema_argument, positive_int, seed_int
 from common.errors import UserError, require
 from common.run import load_run_model
@@ -149,6 +150,10 @@ def _run(args, family):
     require(family.evaluator is not None, f"{family.prog} has no evaluate: the metrics need a "
                                           f"classifier of the data's domain")
     data = getattr(args, "data", None)  # the real images to compare with, where the family takes them
+    if not args.images:  # generated and scored in float32, with their z and features beside them
+        image_values = int(np.prod(family.recipes[family.default_model].image_shape))
+        resources.require_memory(args.n * (8 * image_values + 2048), f"scoring -n {args.n} images",
+                                 "score fewer (a smaller -n; the real held-out set has 2000)")
     if args.run:
         (images, config), source = generate_from_run(args.run, family, args.n, args.seed, args.checkpoint,
                                                      averaged=not args.no_ema), args.run

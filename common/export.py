@@ -26,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common import resources
 from common.arguments import (Command, add_checkpoint_argument, add_ema_argument, models_with_batch_norm,
                               positive_int, seed_int)
 from common.batch_norm import batch_norm_layers, reestimate_batch_norm
@@ -98,7 +99,9 @@ def inference_generator(model, batch_stats="population", reestimate=None,
         if problem:
             note += f"; WARNING: {problem}"
         return model.generator, note
-    require(samples >= 2, f"re-estimating batch-norm statistics needs at least 2 samples, got {samples}")
+    require(samples >= 2, f"--samples {samples}: re-estimating batch-norm statistics needs at least 2")
+    resources.require_memory(samples * 12 * model.recipe.z_dim, f"re-estimating from --samples {samples} latent vectors",
+                             f"give fewer (default {DEFAULT_REESTIMATE_SAMPLES})")
     generator = copy_generator(model)
     reestimate_batch_norm(generator, reestimation_latents(samples, model.recipe.z_dim, seed))
     why = f" because {problem}" if problem else " as asked"

@@ -24,7 +24,9 @@ skipped (and said so), and a lost index is rebuilt from the files present.
 import contextlib
 import dataclasses
 import fcntl
+import gc
 import json
+import logging
 import math
 import os
 import re
@@ -53,6 +55,9 @@ BEST = "best"
 # keeps one, else the latest.
 CHECKPOINT_CHOICES = ("auto", "best", "latest")
 _CHECKPOINT_FILE = re.compile(r"^ckpt-(\d+)\.index$")
+# How TensorFlow words a checkpoint tensor whose shape the model's variable does not have:
+# a network other than the one config.json describes (a renamed object is another failure).
+_MISSHAPED = "Received incompatible tensor with shape"
 
 
 def random_seed():
@@ -298,9 +303,10 @@ class Checkpoint:
 class RunFolder:
     """Opens or creates a run folder for one model family's recipes."""
 
-    def __init__(self, path, config: RunConfig):
+    def __init__(self, path, config: RunConfig, recipes=None):
         self.path = path
         self.config = config
+        self.recipes = recipes  # the program's recipes (open gives them): which another config would build
 
     @property
     def checkpoint_dir(self):
@@ -333,15 +339,46 @@ class RunFolder:
 
     @staticmethod
     def holds_checkpoint(path):
-        """Whether ``path`` holds a run with at least one checkpoint file (loadable or not)."""
-        return bool(_checkpoint_files(os.path.join(path, "checkpoints")))
+        """Whether ``path`` holds a run with at least one checkpoint file (loadable or not),
+        in ``checkpoints/`` or ``best/``: the best checkpoint is a whole checkpoint too."""
+        return bool(_checkpoint_files(os.path.join(path, "checkpoints")) or _checkpoint_files(os.path.join(path, BEST)))
 
     @classmethod
-    def create(cls, path, config):
-        """A new run in ``path``; a folder holding an untrained run (no checkpoint) is started afresh."""
+    def find(cls, path, recipes, option="--out"):
+        """The run in ``path``; None where ``path`` is free for a new run (a new path, or an
+        empty folder). ``recipes``: the program's, or None for a run of any model. Anything else is refused (:class:`UserError`) and left as it is: a
+        folder of other files, somebody else's ``config.json``, checkpoints whose
+        ``config.json`` is gone.
+        """
+        if not os.path.exists(path):
+            return None
+        require(os.path.isdir(path), f"{option} {path}: exists and is not a folder; give a folder path for the run")
+        entries = sorted(set(os.listdir(path)) - {LOCK})
+        if not entries:
+            return None
+        free = (f"{option} must be a new path, an empty folder or a run folder of this program: "
+                f"give another {option}")
+        if CONFIG not in entries:
+            if cls.holds_checkpoint(path):
+                raise UserError(f"{path}: holds checkpoints but no {CONFIG}, which records the settings "
+                                f"(model, seed, batch size, data) they were trained with; put back {CONFIG} "
+                                f"from a copy of the run, or give another {option} for a new run")
+            shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+            raise UserError(f"{option} {path}: not empty ({shown}) and not a run folder (no {CONFIG}); {free}")
+        raw = _read_config(os.path.join(path, CONFIG))
+        if not (isinstance(raw, dict) and {"model", "z_dim", "seed", "image_shape"} <= set(raw)):
+            raise UserError(f"{option} {path}: its {CONFIG} is not a run configuration of this program "
+                            f"(somebody else's file?); {free}")
+        return cls.open(path, recipes)
+
+    @classmethod
+    def create(cls, path, config, option="--out"):
+        """A new run in ``path``; a folder holding an untrained run (no checkpoint) is started
+        afresh. Anything else already there is refused (see :meth:`find`) and left as it is."""
         config = config if isinstance(config, RunConfig) else RunConfig.from_dict(config, "the run configuration")
+        cls.find(path, None, option)
         require(not cls.holds_checkpoint(path),
-                f"{path}: already holds a trained run; pass --resume to continue it, or choose another --out")
+                f"{option} {path}: already holds a trained run; choose another {option}")
         make_folder(path)
         if os.path.exists(os.path.join(path, CONFIG)):  # an earlier attempt that never checkpointed
             for stale in ("samples", "logs", "checkpoints", BEST):
@@ -354,17 +391,30 @@ class RunFolder:
     def open(cls, path, recipes):
         config_path = os.path.join(path, CONFIG)
         require(os.path.isdir(path), f"{path}: no such run folder; give the --out folder of a train run")
+        if not os.path.exists(config_path) and cls.holds_checkpoint(path):
+            raise UserError(f"{path}: holds checkpoints but no {CONFIG}, which records the settings they "
+                            f"were trained with; put back {CONFIG} from a copy of the run")
         require(os.path.exists(config_path), f"{path}: not a run folder (no {CONFIG}); give the --out "
                                              f"folder of a train run")
-        try:
-            with open(config_path) as handle:
-                raw = json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise UserError(f"{config_path}: unreadable run configuration ({exc})") from exc
-        config = RunConfig.from_dict(raw, config_path)
-        require(config.model in recipes,
-                f"{config_path}: a run of model {config.model!r}, this command handles {sorted(recipes)}")
-        return cls(path, config)
+        config = RunConfig.from_dict(_read_config(config_path), config_path)
+        if recipes is not None and config.model not in recipes:
+            raise UserError(f"{config_path}: a run of model {config.model!r}, this command handles "
+                            f"{sorted(recipes)}; open it with the program that trained it")
+        return cls(path, config, recipes)
+
+    @staticmethod
+    def remove_untrained(path, existed):
+        """Take back a run that stopped before its first checkpoint: the folder if this
+        command made it, else only the run's own entries (a folder the user made stays)."""
+        if not existed:
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        for name in (CONFIG, "samples", "logs", "checkpoints", BEST, LOCK):
+            entry = os.path.join(path, name)
+            if os.path.isdir(entry):
+                shutil.rmtree(entry, ignore_errors=True)
+            elif os.path.exists(entry):
+                os.remove(entry)
 
     def save_config(self):
         write_json_atomically(self.config_path, self.config.to_dict(), sort_keys=True)
@@ -475,53 +525,99 @@ class RunFolder:
                                          [c.prefix for c in present[-KEEP_CHECKPOINTS:]])
 
     def restore(self, model, which="latest", expect_partial=False, print_fn=print):
-        """Load a checkpoint into ``model``: ``which`` is ``latest`` (the newest that loads),
-        ``best``, ``auto`` (the best if the run keeps one, else the latest) or an iteration.
+        """Load a checkpoint into ``model``: ``which`` is ``latest`` (the newest that loads,
+        else the best), ``best``, ``auto`` (the best if the run keeps one, else the latest)
+        or an iteration.
 
-        A checkpoint whose files are damaged is skipped with a message saying why (a
-        damaged best one too, under ``auto``); one with non-finite weights is refused
-        (:class:`UserError`) naming the newest good one. Returns the loaded
-        :class:`Checkpoint`, or None where the run has none.
+        A checkpoint whose files are damaged is skipped with a message saying why; one with
+        non-finite weights is refused (:class:`UserError`) naming the newest good one; where
+        every checkpoint reads back whole but none fits the model, ``config.json`` is blamed,
+        not the checkpoints. Returns the loaded :class:`Checkpoint`, or None where the run has none.
         """
         pretrain = model.recipe.pretrain_steps
         best = self.best_checkpoint()
         if which == "best":
             require(best is not None, f"{self.path}: keeps no best checkpoint (train --eval-every N keeps "
                                       f"one); pass --checkpoint latest or an iteration")
-        if which in ("auto", "best") and best is not None:
-            problem = self._load(model, best, expect_partial)
-            if problem is None:
-                self._refuse_non_finite(model, best, pretrain)
-                print_fn(f"using the best checkpoint: iteration {self.config.best['iteration']}, Frechet "
-                         f"distance {self.config.best['frechet_distance']:.6g}"
-                         + (" (--checkpoint latest for the newest)" if which == "auto" else ""))
-                return best
-            require(which == "auto", f"{best.prefix}: {problem}")
-            print_fn(f"skipping the best checkpoint {best.prefix}: {problem}; using the latest")
         candidates = list(reversed(self.checkpoints()))
-        if which not in CHECKPOINT_CHOICES:
+        if which in ("auto", "best") and best is not None:
+            candidates = [best] + ([] if which == "best" else candidates)
+        elif which == "latest" and best is not None:
+            candidates.append(best)  # checkpoints/ lost or all damaged: the best is a whole checkpoint too
+        elif which not in CHECKPOINT_CHOICES:
             wanted = int(which) + pretrain
-            matches = [c for c in candidates if c.step == wanted]
-            if not matches and best is not None and best.step == wanted:
-                matches = [best]  # rotated out of checkpoints/, kept as the best
-            require(matches, f"{self.path}: no checkpoint at iteration {which}; it has "
-                             f"{self.describe_iterations(pretrain) or 'none'}")
-            candidates = matches
+            candidates = [c for c in candidates if c.step == wanted]
+            if not candidates and best is not None and best.step == wanted:
+                candidates = [best]  # rotated out of checkpoints/, kept as the best
+            require(candidates, f"{self.path}: no checkpoint at iteration {which}; it has "
+                                f"{self.describe_iterations(pretrain) or 'none'}")
+        skipped = []
         for candidate in candidates:
             problem = self._load(model, candidate, expect_partial)
             if problem is not None:
-                require(which in ("latest", "auto"), f"{candidate.prefix}: {problem}")
-                print_fn(f"skipping {candidate.prefix}: {problem}")
+                skipped.append((candidate, problem))
                 continue
+            self._report_skipped(skipped, best, print_fn)
             self._refuse_non_finite(model, candidate, pretrain)
+            if candidate == best:
+                why = {"auto": " (--checkpoint latest for the newest)",
+                       "latest": f" (no checkpoint in {self.checkpoint_dir} loads)"}.get(which, "")
+                print_fn(f"using the best checkpoint: iteration {self.config.best['iteration']}, Frechet "
+                         f"distance {self.config.best['frechet_distance']:.6g}{why}")
             return candidate
-        require(not candidates, f"{self.path}: none of its checkpoints loads (see above)")
-        return None
+        if not skipped:
+            return None
+        if all(_MISSHAPED in problem for _, problem in skipped):
+            raise UserError(self._mismatch(model, skipped[0][0], expect_partial))
+        if which not in ("latest", "auto"):  # the one checkpoint asked for
+            raise UserError(f"{skipped[0][0].prefix}: {skipped[0][1]}")
+        self._report_skipped(skipped, None, print_fn)
+        raise UserError(f"{self.path}: none of its checkpoints loads (see above)")
+
+    @staticmethod
+    def _report_skipped(skipped, best, print_fn):
+        for candidate, problem in skipped:
+            if candidate == best:
+                print_fn(f"skipping the best checkpoint {candidate.prefix}: {problem}; using the latest")
+            else:
+                print_fn(f"skipping {candidate.prefix}: {problem}")
+
+    def _mismatch(self, model, candidate, expect_partial):
+        """Why every checkpoint's files read back but none fits the model: the run's
+        ``config.json`` describes another network; names the keys that would fit, if any."""
+        config, recipes = self.config, self.recipes or {model.recipe.name: model.recipe}
+        keys = ("model", "fidelity", "z_dim", "ema_decay")
+
+        def alternatives():
+            for name in sorted(recipes, key=lambda n: n != config.model):
+                for fidelity in sorted(FIDELITIES, key=lambda f: f != config.fidelity):
+                    for z_dim in dict.fromkeys((config.z_dim, recipes[name].z_dim)):
+                        for ema_decay in dict.fromkeys((config.ema_decay, None)):
+                            values = dict(zip(keys, (name, fidelity, z_dim, ema_decay)))
+                            if any(getattr(config, key) != value for key, value in values.items()):
+                                yield values
+
+        def fits(values):
+            trial = RunFolder(self.path, dataclasses.replace(config, recipe_changes=None, **values), recipes)
+            return trial._load(trial.build_model(recipes), candidate, expect_partial) is None
+
+        described = ", ".join(f"{key} {json.dumps(getattr(config, key))}" for key in keys)
+        fitting = next((values for values in alternatives() if fits(values)), None)
+        if fitting is None:
+            return (f"{self.config_path}: describes a network ({described}) that none of the run's "
+                    f"checkpoints fits, though their files read back whole; was {CONFIG} edited? Put back "
+                    f"the values the run was trained with (the checkpoints are whole: keep them)")
+        changed = ", ".join(f'"{key}": {json.dumps(value)}' for key, value in fitting.items()
+                            if getattr(config, key) != value)
+        return (f"{self.config_path}: describes a network ({described}) that the run's checkpoints do not "
+                f"hold; they hold one with {changed}. Was {CONFIG} edited? Put back {changed} "
+                f"(the checkpoints are whole: keep them)")
 
     def _load(self, model, candidate, expect_partial):
         """Restore ``candidate`` into ``model``; None, or why it cannot be used."""
         problem = checkpoint_problem(candidate.prefix)
         if problem is None:
+            _filter_unrestored_warnings()
             try:
                 status = self.checkpoint_of(model).restore(candidate.prefix)
                 # Every variable of the model must come from the checkpoint (a renamed one
@@ -531,6 +627,8 @@ class RunFolder:
                     status.expect_partial()
             except (tf.errors.OpError, ValueError, AssertionError, IndexError) as exc:
                 problem = f"does not load ({exc.__class__.__name__}: {_first_line(exc)})"
+            if problem is not None:
+                gc.collect()  # the failed attempt's objects go now, not after the error is printed
         return problem
 
     def _refuse_non_finite(self, model, candidate, pretrain):
@@ -585,6 +683,35 @@ class NonFiniteWeights(Exception):
     def __init__(self, names, iteration):
         self.names, self.iteration = names, iteration
         super().__init__(f"non-finite values in {len(names)} variable(s), e.g. {names[0]}")
+
+
+class _UnrestoredValuesFilter(logging.Filter):
+    """Drops TensorFlow's "unrestored values" warnings about a checkpoint that did not fit.
+
+    Every restore here is checked (``assert_existing_objects_matched``) and a failure is
+    reported in one line; TensorFlow would add a dozen warnings per failed attempt when the
+    checkpoint object is collected, after the line that explains them.
+    """
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not (message.startswith("Value in checkpoint could not be found in the restored object")
+                    or message.startswith("Detecting that an object or model or tf.train.Checkpoint is being "
+                                          "deleted with unrestored values"))
+
+
+def _filter_unrestored_warnings():
+    logger = tf.get_logger()
+    if not any(isinstance(f, _UnrestoredValuesFilter) for f in logger.filters):
+        logger.addFilter(_UnrestoredValuesFilter())
+
+
+def _read_config(config_path):
+    try:
+        with open(config_path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{config_path}: unreadable run configuration ({exc})") from exc
 
 
 def _checkpoint_files(folder):

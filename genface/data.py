@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from common import images as image_io
+from common import resources
 from common.data import ImageFiles
 from common.errors import UserError, require
 
@@ -158,6 +159,8 @@ def cartoon_faces(spec=CARTOON):
         require(spec.startswith(CARTOON + ":") and text.isdigit() and int(text) > 0,
                 f"--data {spec}: expected 'cartoon' or 'cartoon:N' with N a positive number of faces")
         count = int(text)
+        resources.require_memory(count * 96 * 96 * 3 * 2, f"--data {spec}: drawing {count} faces",
+                                 "ask for fewer faces")
     return cartoon.draw_faces(count, seed=CARTOON_SEED)
 
 

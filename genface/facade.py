@@ -26,8 +26,7 @@ import warnings
 import numpy as np
 
 from common import images as image_io
-from common.errors import require
-from common.facade import OriginalAPI
+from common.facade import OriginalAPI, check_choice, check_number, check_whole
 from genface.models import RECIPES
 
 CHANNEL_ORDERS = ("bgr", "rgb")
@@ -44,10 +43,8 @@ class WGAN_GPModel(OriginalAPI):  # noqa: N801  (the original's class name)
     def __init__(self, image_height, image_width, channels=3, z_dim=128, batch_size=64,
                  channel_order="bgr", fidelity="legacy", seed=None):
         super().__init__(image_height, image_width, channels, z_dim, fidelity=fidelity, seed=seed)
-        require(channel_order in CHANNEL_ORDERS,
-                f"channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}")
-        self.batch_size = batch_size
-        self.channel_order = channel_order
+        self.batch_size = check_whole("WGAN_GPModel.__init__", "batch_size", batch_size)
+        self.channel_order = check_choice("WGAN_GPModel.__init__", "channel_order", channel_order, CHANNEL_ORDERS)
 
     def _flip(self, images):
         # Contiguous, so the arrays go straight into cv2.imwrite.
@@ -74,7 +71,8 @@ class WGAN_GPModel(OriginalAPI):  # noqa: N801  (the original's class name)
             warnings.warn("WGAN_GPModel.prediction: test_image has no effect; faces are generated "
                           "from z (the original's generator never depended on its input image)",
                           stacklevel=2)
-        require(scale_factor > 0, f"scale_factor must be a positive number, got {scale_factor!r}")
+        scale_factor = check_number("WGAN_GPModel.prediction", "scale_factor", scale_factor)
+        image_io.check_scale_factor(self.recipes[self.model_name].image_shape, scale_factor)
         faces = self._generate_uint8(model_path, batch_size)
         upscaled = image_io.resize(faces, scale_factor=scale_factor)
         faces, upscaled = self._flip(faces), self._flip(upscaled)

@@ -11,13 +11,14 @@ Old scripts keep working with one changed import::
 trained here can be generated from, exported or resumed from the command line.
 """
 
-from common.facade import OriginalAPI
+from common.facade import OriginalAPI, check_whole
 from genmnist.models import RECIPES
 
 
 class _OriginalAPI(OriginalAPI):
     recipes = RECIPES
     size_note = " (its 7x7 reshape fixes the size)"
+    class_names = {"gan": "GANModel", "wgan": "WGANModel"}
 
     def __init__(self, image_height, image_width, channels=1, z_dim=100, fidelity="legacy", seed=None):
         super().__init__(image_height, image_width, channels, z_dim, fidelity=fidelity, seed=seed)
@@ -50,7 +51,7 @@ class WGANModel(_OriginalAPI):
 
     def __init__(self, image_height, image_width, channels=1, z_dim=100, batch_size=64, **kwargs):
         super().__init__(image_height, image_width, channels, z_dim, **kwargs)
-        self.batch_size = batch_size
+        self.batch_size = check_whole("WGANModel.__init__", "batch_size", batch_size)
 
     def train(self, train_images, model_path, logs_path, learning_rate=1e-4, train_epochs=100):
         """Train on ``train_images`` ([N, 28, 28, 1], floats in [0, 1] or uint8)."""

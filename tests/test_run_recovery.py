@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import commands, data, interrupts, training
+from common import commands, data, interrupts, resources, training
 from common.errors import UserError
 from common.run import RunFolder
 from genmnist import EMBEDDED
@@ -110,7 +110,7 @@ def test_a_signal_before_the_first_step_leaves_no_run_folder(tmp_path, capsys, m
 def test_resume_starts_a_run_that_has_no_checkpoint_then_continues_it(tmp_path, capsys):
     out = str(tmp_path / "run")
     assert main(["train", "--resume", "--steps", "1", *TINY, "--out", out]) == 0
-    assert "no checkpoint to resume yet; starting the run" in capsys.readouterr().out
+    assert "holds no run yet; starting the run" in capsys.readouterr().out
     assert main(["train", "--resume", "--steps", "2", *TINY, "--out", out]) == 0
     assert "resuming from" in capsys.readouterr().out
     assert json.load(open(os.path.join(out, "config.json")))["steps_done"] == 2
@@ -118,10 +118,12 @@ def test_resume_starts_a_run_that_has_no_checkpoint_then_continues_it(tmp_path, 
 
 def test_a_folder_left_by_a_kill_before_the_first_checkpoint_is_accepted_by_train_and_resume(
         trained, tmp_path):
+    recorded = json.load(open(os.path.join(trained, "config.json")))
+    recorded.update(steps_done=0, global_step=0)  # what a kill before the first checkpoint leaves
     for command in (["train"], ["train", "--resume"]):
         out = tmp_path / f"left-{len(command)}"
         out.mkdir()
-        shutil.copy(os.path.join(trained, "config.json"), out / "config.json")
+        (out / "config.json").write_text(json.dumps(recorded))
         (out / "samples").mkdir()
         assert main([*command, "--steps", "1", *TINY, "--out", str(out)]) == 0
         assert steps_in_checkpoints(str(out)) == [31]
@@ -345,11 +347,11 @@ def test_generate_with_batch_statistics_warns_below_16_vectors(trained, tmp_path
 
 def test_generate_refuses_up_front_a_batch_statistics_batch_too_large_for_memory(trained, tmp_path, capsys,
                                                                                monkeypatch):
-    monkeypatch.setattr(commands, "available_memory_bytes", lambda: 2 ** 30)
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: 2 ** 30)
     status, err = status_and_err(["generate", "--run", trained, "-n", "100000",
                                   "--out", str(tmp_path / "g.npz")], capsys)
     assert status == 2
-    assert re.search(r"normalises all 100000 vectors as one batch, which needs about [\d.]+ GiB", one_line(err))
+    assert re.search(r"normalises all 100000 vectors as one batch, which would take about [\d.]+ GiB", one_line(err))
 
 
 def test_generate_without_batch_statistics_runs_in_chunks_with_the_same_images(trained, tmp_path, monkeypatch):

@@ -287,16 +287,41 @@ def checkpoint_prefix(path):
     return _CHECKPOINT_SUFFIX.sub("", path) if not os.path.isdir(path) else path
 
 
+def _port_run_folder(path):
+    """The port's run folder that ``path`` is or lies in (up to two levels down), or None."""
+    folder = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+    for candidate in (folder, os.path.dirname(folder), os.path.dirname(os.path.dirname(folder))):
+        if os.path.isfile(os.path.join(candidate, "config.json")):
+            return candidate
+    return None
+
+
+def _refuse_port_checkpoint(path, run):
+    raise UserError(f"{path}: " + (f"the port's run folder {run} or one of its checkpoints" if run else
+                                   "an object-based TF2 checkpoint, written by the port")
+                    + ", not one of the original's tf.train.Saver checkpoints: it needs no import. "
+                    f"generate, export and evaluate take it as --run {run or 'RUN_DIR'}, train --resume as "
+                    f"--out {run or 'RUN_DIR'}; export-tf1 --run {run or 'RUN_DIR'} writes it as a "
+                    f"checkpoint of the original")
+
+
 def open_checkpoint(path):
-    """A ``tf.train.load_checkpoint`` reader; UserError when nothing readable is there."""
+    """A ``tf.train.load_checkpoint`` reader of one of the original's checkpoints; UserError
+    when nothing readable is there, or when it is the port's own (a run folder's)."""
     prefix = checkpoint_prefix(path)
     try:
-        return tf.train.load_checkpoint(prefix)
+        reader = tf.train.load_checkpoint(prefix)
     except _READ_ERRORS as exc:
+        run = _port_run_folder(path)
+        if run is not None:
+            _refuse_port_checkpoint(path, run)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise UserError(f"{path}: no readable TF1 checkpoint ({first}); give the prefix the "
                         f"original's saver.save() returned, e.g. model/gan for model/gan.index and "
                         f"model/gan.data-00000-of-00001") from None
+    if reader.has_tensor(_OBJECT_GRAPH_KEY):
+        _refuse_port_checkpoint(path, _port_run_folder(path))
+    return reader
 
 
 def guess_original_model(names):
@@ -315,8 +340,9 @@ def _shape_text(shape):
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
-def check_layout(stored_shapes, expected_shapes, model_name, where, stored_dtypes=None):
-    """UserError naming every missing, unexpected and mis-shaped variable; None if all fit."""
+def check_layout(stored_shapes, expected_shapes, model_name, where, stored_dtypes=None, handled=None):
+    """UserError naming every missing, unexpected and mis-shaped variable; None if all fit.
+    ``handled``: the models the calling program has (a --model it can be told to use)."""
     missing = [n for n in expected_shapes if n not in stored_shapes]
     unexpected = sorted(n for n in stored_shapes if n not in expected_shapes)
     misshaped = [n for n in expected_shapes
@@ -326,9 +352,7 @@ def check_layout(stored_shapes, expected_shapes, model_name, where, stored_dtype
     if not (missing or unexpected or misshaped or wrong_type):
         return
     if _OBJECT_GRAPH_KEY in stored_shapes:
-        raise UserError(f"{where}: an object-based TF2 checkpoint (a run folder's, written by the "
-                        f"port), not one of the original's tf.train.Saver checkpoints; give "
-                        f"generate/export --run the run folder itself")
+        _refuse_port_checkpoint(where, None)
     parts = []
     if missing:
         parts.append(f"missing {len(missing)}: " + ", ".join(
@@ -344,9 +368,13 @@ def check_layout(stored_shapes, expected_shapes, model_name, where, stored_dtype
         parts.append(f"unexpected {len(unexpected)}: " + ", ".join(
             f"{n} {_shape_text(stored_shapes[n])}" for n in unexpected))
     guess = guess_original_model(stored_shapes)
-    fix = (f"it looks like a checkpoint of the original's {guess!r} model: pass --model {guess}"
-           if guess and guess != model_name else
-           "give a checkpoint that the original's train() saved for this model")
+    if guess and guess != model_name and (handled is None or guess in handled):
+        fix = f"it looks like a checkpoint of the original's {guess!r} model: pass --model {guess}"
+    elif guess and guess != model_name:
+        fix = (f"it looks like a checkpoint of the original's {guess!r} model, which the other program "
+               f"handles ({'genface' if guess == 'face' else 'genmnist'})")
+    else:
+        fix = "give a checkpoint that the original's train() saved for this model"
     raise UserError(f"{where}: not a checkpoint of the original's {model_name!r} model: "
                     + "; ".join(parts) + f". Fix: {fix}")
 
@@ -477,7 +505,7 @@ def import_tf1_checkpoint(path, recipes, out, model_name=None, iterations=None, 
         print_fn(f"the checkpoint's generator takes z of {z_dim} values (the original's z_dim argument)")
         model = build_model(recipe, fidelity="legacy", seed=seed, learning_rate=learning_rate,
                             beta1=beta1, z_dim=z_dim)
-    check_layout(stored_shapes, tf1_shapes(model), recipe.name, path, stored_dtypes)
+    check_layout(stored_shapes, tf1_shapes(model), recipe.name, path, stored_dtypes, handled=recipes)
     powers = {name: _tensor_reader(reader, path)(name) for pair in BETA_POWERS.values() for name in pair}
     position = training_position(recipe, powers, beta1, recipe.beta2, iterations)
     axes = colour_axes(model)
@@ -528,6 +556,10 @@ def export_tf1_checkpoint(run_dir, recipes, prefix, overwrite=False, which="late
             f"{run_dir}: a fixed-fidelity run (quirks Q1-Q5 corrected); the original's TF1 graph "
             f"computes the legacy math, in which these weights do not mean the same; export-tf1 "
             f"takes legacy-fidelity runs")
+    name = os.path.basename(prefix)
+    require(name and not os.path.isdir(prefix),
+            f"--out {prefix}: a folder; give a checkpoint prefix in it, such as "
+            f"{os.path.join(prefix, 'model')} (for {os.path.join(prefix, 'model')}.index and .data-00000-of-00001)")
     require(overwrite or not os.path.exists(prefix + ".index"),
             f"{prefix}.index already exists; choose another --out or pass --overwrite")
     model = run.load_model(recipes, expect_partial=False, which=which)

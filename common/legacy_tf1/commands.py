@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from common import resources
 from common.arguments import (Command, add_checkpoint_argument, non_negative_int, per_model, positive_float,
                               positive_int, seed_int)
 from common.errors import require
@@ -182,6 +183,10 @@ def _add_compare_arguments(parser, family):
         family.add_data_arguments(parser)
 
 
+# compare is a step-by-step check; its free-running mode judges drift over hundreds of steps.
+MAX_COMPARE_STEPS = 100_000
+
+
 def _real_images(family, recipe, args, count):
     if args.data is None:
         return None
@@ -199,6 +204,13 @@ def _run_compare(args, family):
                                f"--model ({', '.join(sorted(family.recipes))})")
     recipe = family.recipes[model]
     warm_up = recipe.pretrain_steps if args.warm_up_steps is None else args.warm_up_steps
+    steps = warm_up + args.iterations + 1
+    require(steps <= MAX_COMPARE_STEPS,
+            f"--warm-up-steps {warm_up} and --iterations {args.iterations}: compare runs both sides step by "
+            f"step, at most {MAX_COMPARE_STEPS} steps in all; give fewer")
+    resources.require_memory(args.batch_size * steps * int(np.prod(recipe.image_shape)) * 5,
+                             f"--batch-size {args.batch_size} for {steps} steps (their real images)",
+                             "give a smaller --batch-size or fewer --iterations")
     images = _real_images(family, recipe, args, args.batch_size * (warm_up + args.iterations + 1))
     print(f"{family.prog}: comparing the original's {model} with the port "
           f"({args.checkpoint or f'fresh random initialisation, seed {args.seed}'})")
@@ -206,7 +218,7 @@ def _run_compare(args, family):
                      iterations=args.iterations, warm_up_steps=args.warm_up_steps, images=images,
                      learning_rate=args.learning_rate, beta1=args.beta1,
                      tolerances=dict(args.tolerance), free_running=args.free_running,
-                     drift_reference=args.drift_reference,
+                     drift_reference=args.drift_reference, handled=family.recipes,
                      progress=lambda message: print(f"{family.prog}: {message}", flush=True))
     if not (args.failures_only and report.ok):
         print(report.format(only_failures=args.failures_only))

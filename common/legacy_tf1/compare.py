@@ -380,8 +380,10 @@ class _PortSteps:
 
 def compare(recipe, checkpoint=None, seed=0, batch_size=8, iterations=5, warm_up_steps=None,
             images=None, learning_rate=None, beta1=None, tolerances=None, free_running=False,
-            drift_reference=True, progress=None):
+            drift_reference=True, progress=None, handled=None):
     """Run the original graph and the port side by side; returns a :class:`Report`.
+
+    ``handled``: the models the calling program has, for the fix a wrong checkpoint's message names.
 
     ``checkpoint``: an original checkpoint both sides start from; None for the graph's
     fresh random initialisation (graph seed ``seed``). ``warm_up_steps``: the vanilla
@@ -428,7 +430,8 @@ def compare(recipe, checkpoint=None, seed=0, batch_size=8, iterations=5, warm_up
         if checkpoint is not None:
             reader = checkpoints.open_checkpoint(checkpoint)
             stored = {n: tuple(s) for n, s in reader.get_variable_to_shape_map().items()}
-            checkpoints.check_layout(stored, expected, recipe.name, checkpoint, reader.get_variable_to_dtype_map())
+            checkpoints.check_layout(stored, expected, recipe.name, checkpoint, reader.get_variable_to_dtype_map(),
+                                     handled=handled)
             try:
                 legacy.restore(checkpoints.checkpoint_prefix(checkpoint))
             except checkpoints._READ_ERRORS as exc:
