@@ -365,11 +365,8 @@ class RunFolder:
                                 f"from a copy of the run, or give another {option} for a new run")
             shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
             raise UserError(f"{option} {path}: not empty ({shown}) and not a run folder (no {CONFIG}); {free}")
-        raw = _read_config(os.path.join(path, CONFIG))
-        if not (isinstance(raw, dict) and {"model", "z_dim", "seed", "image_shape"} <= set(raw)):
-            raise UserError(f"{option} {path}: its {CONFIG} is not a run configuration of this program "
-                            f"(somebody else's file?); {free}")
-        return cls.open(path, recipes)
+        return cls.open(path, recipes, not_ours=f"{option} {path}: its {CONFIG} is not a run configuration "
+                                               f"of this program (somebody else's file?); {free}")
 
     @classmethod
     def create(cls, path, config, option="--out"):
@@ -388,7 +385,9 @@ class RunFolder:
         return run
 
     @classmethod
-    def open(cls, path, recipes):
+    def open(cls, path, recipes, not_ours=None):
+        """The run in ``path``; ``not_ours``: the refusal where its config.json is no run's of
+        this program at all (hand-broken ones are refused key by key)."""
         config_path = os.path.join(path, CONFIG)
         require(os.path.isdir(path), f"{path}: no such run folder; give the --out folder of a train run")
         if not os.path.exists(config_path) and cls.holds_checkpoint(path):
@@ -396,7 +395,11 @@ class RunFolder:
                             f"were trained with; put back {CONFIG} from a copy of the run")
         require(os.path.exists(config_path), f"{path}: not a run folder (no {CONFIG}); give the --out "
                                              f"folder of a train run")
-        config = RunConfig.from_dict(_read_config(config_path), config_path)
+        raw = _read_config(config_path)
+        if not (isinstance(raw, dict) and {"model", "z_dim", "seed", "image_shape"} & set(raw)):
+            raise UserError(not_ours or f"{path}: its {CONFIG} is not a run configuration of this program "
+                                        f"(somebody else's file?); give the --out folder of a train run")
+        config = RunConfig.from_dict(raw, config_path)
         if recipes is not None and config.model not in recipes:
             raise UserError(f"{config_path}: a run of model {config.model!r}, this command handles "
                             f"{sorted(recipes)}; open it with the program that trained it")
