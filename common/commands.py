@@ -204,6 +204,19 @@ def _check_resume_settings(run, args):
                             f"or start a new run with another --out")
 
 
+def _note_changed_data(run, images, family):
+    """Warn where the data differs from what the run started on: resumed on it, the run goes
+    on, but it is no longer the run an unbroken one would have been."""
+    from common import data
+
+    recorded, now = run.config.data_fingerprint, data.fingerprint(images)
+    if recorded is not None and recorded != now:
+        print(f"{family.prog}: warning: the training data ({run.config.data or 'the default'}) has changed since "
+              f"the run started ({recorded['images']} images then, {now['images']} now, other contents); "
+              f"the resumed run trains on it as it is now", file=sys.stderr)
+    run.config.data_fingerprint = now
+
+
 def _train_in(out, args, family, strategy):
     """``train`` into the run folder ``out`` (the chief's ``--out``, or a worker's scratch copy)."""
     from common.run import CONFIG, LOCK, RunFolder, training_lock
@@ -225,7 +238,7 @@ def _train_in(out, args, family, strategy):
 
 
 def _train_locked(out, existed, args, family, strategy):
-    from common import training
+    from common import data, training
     from common.run import RunFolder
 
     found = RunFolder.find(out, family.recipes)
@@ -243,6 +256,7 @@ def _train_locked(out, existed, args, family, strategy):
         steps = args.steps or run.config.steps
         recipe = family.recipes[run.config.model]
         images = family.read_data(run.config.data, recipe, args)
+        _note_changed_data(run, images, family)
         if restarting:  # killed before its first checkpoint: start again as config.json records it
             print(f"{family.prog}: {out} has no checkpoint yet; starting the run again with the settings "
                   f"its config.json records")
@@ -260,7 +274,7 @@ def _train_locked(out, existed, args, family, strategy):
         images = family.read_data(args.data, recipe, args)
         require(config.batch_size <= len(images),
                 f"--batch-size {config.batch_size} is larger than the data set ({len(images)} images)")
-        run = RunFolder.create(out, config)
+        run = RunFolder.create(out, config.replace(data_fingerprint=data.fingerprint(images)))
     print(f"{family.prog}: {'resuming' if resuming else 'training'} {recipe.name} ({run.config.fidelity} "
           f"fidelity) on {len(images)} images, {steps} iterations, batch {run.config.batch_size}, "
           f"seed {run.config.seed} -> {run.path}")

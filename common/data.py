@@ -16,6 +16,7 @@ in-memory load uses, so both give the same batches.
 
 import dataclasses
 import gzip
+import hashlib
 import os
 import sys
 import zlib
@@ -297,6 +298,19 @@ class ImageFiles:
     @property
     def nbytes(self):
         return len(self.paths) * int(np.prod(self.image_shape))
+
+
+def fingerprint(images):
+    """``{"images": N, "sha256": ...}`` of a training set, recorded by a new run so that a later
+    ``--resume`` notices data that changed under it: the pixels of an in-memory set, the
+    names and sizes of files left on disk."""
+    digest = hashlib.sha256()
+    if isinstance(images, ImageFiles):
+        for path in images.paths:
+            digest.update(f"{os.path.basename(path)}\0{os.path.getsize(path)}\n".encode())
+    else:
+        digest.update(np.ascontiguousarray(images).data)
+    return {"images": len(images), "sha256": digest.hexdigest()[:16]}
 
 
 def index_batches(count, batch_size, seed, start_step=0, steps=None, reshuffle=True):

@@ -165,6 +165,11 @@ def _run(args, family):
     images = check_images(images, family, source)
     scorer = family.evaluator(print_fn=lambda message: print(message, file=sys.stderr), data=data, options=args)
     report = {"source": source, **scorer.about(), "generated": scorer.score(images), "real_held_out": scorer.ceiling()}
+    real_count = report["real_held_out"].get("samples")
+    if real_count and len(images) < real_count:
+        print(f"{family.prog}: warning: {len(images)} samples scored against {int(real_count)} real ones: the "
+              f"Frechet distance grows as the sample shrinks, so it is comparable only at equal counts "
+              f"(-n {int(real_count)})", file=sys.stderr)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

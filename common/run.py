@@ -122,6 +122,7 @@ class RunConfig:
     learning_rate: float
     steps: int
     data: Optional[str] = None
+    data_fingerprint: Optional[dict] = None  # common.data.fingerprint of what it started on
     precision: str = "float32"
     jit_compile: bool = False
     fused_discriminator: bool = False

@@ -311,3 +311,31 @@ def test_checking_a_folder_never_changes_it(run_with_best):
     assert snapshot(run_with_best) == before
     with pytest.raises(UserError, match="not empty"):
         RunFolder.find(os.path.dirname(run_with_best), TINY_RECIPES)
+
+
+# --- inputs that change between two commands on the same run ------------------------------------
+
+
+def test_a_resume_on_changed_data_says_so(tmp_path, capsys):
+    import numpy as np
+
+    digits = tmp_path / "digits.npz"
+    rng = np.random.default_rng(0)
+    np.savez(digits, x=rng.integers(0, 256, (64, 28, 28, 1), dtype=np.uint8))
+    out = str(tmp_path / "run")
+    argv = ["train", "--steps", "1", "--batch-size", "8", "--seed", "1", "--data", str(digits), "--out", out]
+    assert run_cli(argv, capsys)[0] == 0
+    recorded = config_of(out)["data_fingerprint"]
+    assert recorded["images"] == 64
+    status, _, err = run_cli(["train", "--resume", "--steps", "2", "--out", out], capsys)
+    assert status == 0 and "warning" not in err  # the same data: nothing to say
+    np.savez(digits, x=rng.integers(0, 256, (48, 28, 28, 1), dtype=np.uint8))  # replaced under the run
+    status, _, err = run_cli(["train", "--resume", "--steps", "3", "--out", out], capsys)
+    assert status == 0 and "training data" in err and "has changed since the run started (64 images then, 48 now" in err
+    assert config_of(out)["data_fingerprint"]["images"] == 48  # said once, not at every later resume
+
+
+def test_evaluate_warns_that_a_small_sample_is_not_comparable(run_with_best, capsys):
+    status, _, err = run_cli(["evaluate", "--run", run_with_best, "-n", "10"], capsys)
+    assert status == 0
+    assert "warning: 10 samples scored against" in err and "comparable only at equal counts" in err
