@@ -22,7 +22,6 @@ if not __package__:
     raise SystemExit("run it from the repository root as: python -m benchmarks.export_throughput")
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -33,25 +32,23 @@ import tensorflow as tf  # noqa: E402
 
 from benchmarks import shared  # noqa: E402
 from common import export  # noqa: E402
-from common.adversarial import build_model, lookup_recipe  # noqa: E402
+from common.adversarial import build_model  # noqa: E402
 from common.run import RunFolder  # noqa: E402
+from genface.models import RECIPES as FACE_RECIPES  # noqa: E402
+from genmnist.models import RECIPES as MNIST_RECIPES  # noqa: E402
 
-MODELS = {"gan": "genmnist.models:gan", "wgan": "genmnist.models:wgan", "face": "genface.models:face"}
+MODELS = {"gan": MNIST_RECIPES, "wgan": MNIST_RECIPES, "face": FACE_RECIPES}
 
 
 def available_models():
-    return [name for name, key in MODELS.items()
-            if importlib.util.find_spec(key.partition(":")[0]) is not None]
+    return list(MODELS)
 
 
 def load(name, run_dir=None):
-    recipe = lookup_recipe(MODELS[name])
+    recipes = MODELS[name]
     if run_dir:
-        import importlib
-
-        recipes = importlib.import_module(MODELS[name].partition(":")[0]).RECIPES
         return RunFolder.open(run_dir, recipes).load_model(recipes)
-    return build_model(recipe, seed=0)
+    return build_model(recipes[name], seed=0)
 
 
 def measure(serve, z_dim, batch, seconds, min_calls):

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from benchmarks import shared
-from common import training
+from common import latents, training
 from common.adversarial import build_model
 from common.evaluation import generate_images
 from genmnist import cli as mnist_cli
@@ -88,7 +88,7 @@ def main(argv=None):
 
 
 def generate_images_with_batch_statistics(model, batch_size):
-    z = training.sample_latents(SAMPLES, model.recipe.z_dim, 0)
+    z = latents.sample_latents(SAMPLES, model.recipe.z_dim, 0)
     chunks = [np.asarray(model.generate(z[k:k + batch_size], batch_statistics=True))
               for k in range(0, SAMPLES, batch_size)]
     return np.clip(np.concatenate(chunks), 0.0, 1.0)

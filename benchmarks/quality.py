@@ -50,7 +50,8 @@ from common import data  # noqa: E402
 from common.evaluation import generate_images  # noqa: E402
 from common.images import save_grid  # noqa: E402
 from common.run import RunFolder  # noqa: E402
-from common.training import TrainingDiverged, sample_latents, train  # noqa: E402
+from common.latents import sample_latents  # noqa: E402
+from common.training import TrainingDiverged, train  # noqa: E402
 from genmnist import EMBEDDED  # noqa: E402
 from genmnist.classifier import MnistScorer  # noqa: E402
 from genmnist.models import RECIPES  # noqa: E402

@@ -34,7 +34,7 @@ from common import data  # noqa: E402
 from common.adversarial import build_model  # noqa: E402
 from common.callbacks import TrainingMonitor  # noqa: E402
 from common.run import RunFolder  # noqa: E402
-from common.training import sample_latents  # noqa: E402
+from common.latents import sample_latents  # noqa: E402
 from genmnist import EMBEDDED  # noqa: E402
 from genmnist.models import GAN  # noqa: E402
 

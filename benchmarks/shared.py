@@ -21,7 +21,7 @@ import time
 import keras
 
 from common.files import write_json_atomically
-from common.run import RunConfig
+from common.settings import RunConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

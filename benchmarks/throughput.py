@@ -73,7 +73,7 @@ from common.adversarial import AdversarialModel, build_model  # noqa: E402
 from common.callbacks import TrainingMonitor  # noqa: E402
 from common.legacy_tf1.graphs import LegacyGraph  # noqa: E402
 from common.run import RunFolder  # noqa: E402
-from common.training import sample_latents  # noqa: E402
+from common.latents import sample_latents  # noqa: E402
 
 DEFAULT_VARIANTS = ("legacy", "port", "fused", "bf16", "bf16+fused", "jit")
 # Iterations per timed block and rounds, by model (faces: one iteration is ~25x the MNIST WGAN's).

@@ -34,129 +34,16 @@ what one device computes on the global batch (see ``common/distribute.py``).
 import contextlib
 import dataclasses
 import functools
-import importlib
-from typing import Callable
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from common import batch_norm, distribute, losses
+from common import distribute, losses
+from common.averaging import Averages
 from common.distribute import replica_slice, replicas_in_sync
 from common.optimizers import adam, loss_scaled
-
-FIDELITIES = ("legacy", "fixed")
-# The averaged generator's batch-norm statistics come from this many samples of it
-# (see AdversarialModel.use_averaged_weights), drawn from this seed.
-AVERAGED_STATISTICS_SAMPLES = 5_000
-AVERAGED_STATISTICS_SEED = 0
-# The compute precisions a model can be built with (Keras dtype policies). Variables stay
-# float32 in all of them; the mixed ones compute layers in 16 bits, losses in float32.
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-
-
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    """Everything that makes one of the original's models different from the others."""
-
-    name: str
-    z_dim: int
-    image_shape: tuple
-    build_generator: Callable
-    build_discriminator: Callable
-    loss: str  # a key of losses.ADVERSARIAL_LOSSES: "minimax", "wasserstein" or "hinge"
-    discriminator_steps: int
-    pretrain_steps: int
-    share_z: bool  # the generator step reuses the last discriminator step's z
-    default_steps: int
-    default_batch_size: int
-    default_learning_rate: float
-    beta1: float
-    beta2: float = 0.999
-    penalty_weight: float = 0.0  # of the WGAN-GP gradient penalty; 0: no penalty
-    r1_weight: float = 0.0  # gamma of the R1 penalty on real images (losses.r1_penalty); 0: none
-    # Quirk Q3: the vanilla GAN's tanh generator was trained on [0, 1] data. In fixed
-    # fidelity its data is scaled to [-1, 1] and its outputs mapped back.
-    symmetric_data_when_fixed: bool = False
-    sample_prefix: str = "sample"
-    batch_norm: bool = False
-    description: str = ""
-
-    def generator_images(self, outputs, fidelity):
-        """Generator outputs to images in [0, 1] (unclipped: the writer clips)."""
-        if self.symmetric_data_when_fixed and fidelity == "fixed":
-            return (outputs + 1.0) / 2.0
-        return outputs
-
-
-# --- recipes by name, for the .keras format ----------------------------------------------
-#
-# A ``.keras`` file stores a model's config as JSON, and a Recipe holds functions, which
-# JSON cannot. So a model is saved with its recipe's NAME, ``"genmnist.models:gan"`` (the
-# module that defines it and the key in that module's ``RECIPES`` dict), and the name is
-# looked up when the file is loaded. Only the modules listed here are ever imported for a
-# lookup: a file cannot make the loader run code of its choosing, so Keras' safe mode stays
-# meaningful.
-
-RECIPE_MODULES = ("genmnist.models", "genface.models")
-
-
-def recipe_key(recipe):
-    """``"module:name"`` of a recipe, from the module its generator builder lives in."""
-    return f"{recipe.build_generator.__module__}:{recipe.name}"
-
-
-def lookup_recipe(key):
-    """The registered recipe called ``key`` (see :func:`recipe_key`)."""
-    module_name, _, name = str(key).partition(":")
-    if module_name not in RECIPE_MODULES:
-        raise ValueError(f"unknown recipe {key!r}: recipes come from {RECIPE_MODULES}")
-    recipes = getattr(importlib.import_module(module_name), "RECIPES", {})
-    if name not in recipes:
-        raise ValueError(f"unknown recipe {key!r}: {module_name} defines {sorted(recipes)}")
-    return recipes[name]
-
-
-def recipe_changes(recipe):
-    """The plain fields in which ``recipe`` differs from its registered original (JSON-ready)."""
-    registered = lookup_recipe(recipe_key(recipe))
-    changes = {}
-    for field in dataclasses.fields(recipe):
-        value, original = getattr(recipe, field.name), getattr(registered, field.name)
-        if value == original:
-            continue
-        if callable(value) or not isinstance(value, (int, float, str, bool, tuple)):
-            raise ValueError(f"recipe {recipe.name!r}: field {field.name} differs from the "
-                             f"registered recipe and cannot be saved")
-        changes[field.name] = list(value) if isinstance(value, tuple) else value
-    return changes
-
-
-def check_fidelity(fidelity):
-    if fidelity not in FIDELITIES:
-        raise ValueError(f"fidelity must be one of {FIDELITIES}, got {fidelity!r}")
-    return fidelity
-
-
-def check_ema_decay(decay):
-    if decay is None:
-        return None
-    decay = float(decay)
-    if not 0.0 < decay < 1.0:
-        raise ValueError(f"ema_decay must lie strictly between 0 and 1, got {decay}")
-    return decay
-
-
-def require_averages(model):
-    if not model.ema_variables:
-        raise ValueError(f"model {model.name!r} keeps no averaged generator (built without ema_decay)")
-
-
-def check_precision(precision):
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    return precision
-
+from common.recipes import Recipe, check_ema_decay, check_fidelity, check_precision, lookup_recipe, recipe_changes, \
+    recipe_key
 
 @contextlib.contextmanager
 def dtype_policy(precision):
@@ -182,7 +69,7 @@ class AdversarialModel(keras.Model):
     in the ``.keras`` format can become a run folder again (see ``common.export``).
 
     ``ema_decay``: keep an exponential moving average of every generator variable
-    (:attr:`ema_variables`, see :meth:`update_average`); None (the default) keeps none and
+    (:attr:`ema_variables`, see :mod:`common.averaging`); None (the default) keeps none and
     leaves the step exactly as it was.
 
     ``stable_losses``: compute the minimax losses from logits (Q8 corrected); always so in
@@ -215,7 +102,7 @@ class AdversarialModel(keras.Model):
         # (a batch of images, where ``call`` takes latent vectors).
         self.built = True
         self.ema_decay = check_ema_decay(ema_decay)
-        self.ema_variables = self._make_averages() if self.ema_decay is not None else []
+        self.averages = Averages(self, self.ema_decay) if self.ema_decay is not None else None
 
     # --- configuration ---------------------------------------------------------------
 
@@ -446,8 +333,8 @@ class AdversarialModel(keras.Model):
             if not self.reuses_generator_pass:  # else the last D step's G(z), on its tape
                 fake, tape = self.generator_pass(z)
             g_loss = self.generator_update(fake, tape)
-            if self.ema_variables:
-                self.update_average()
+            if self.averages is not None:
+                self.averages.update()
         self.step_counter.assign_add(1)
         return distribute.logs_for_keras({"d_loss": d_loss, "g_loss": g_loss})
 
@@ -510,65 +397,25 @@ class AdversarialModel(keras.Model):
     def call(self, z, training=False):
         return tf.cast(self.generator(z, training=training), tf.float32)
 
-    # --- the averaged generator (train --ema-decay) -------------------------------------
+    # --- the averaged generator (train --ema-decay; common/averaging.py) ----------------
 
-    def _make_averages(self):
-        """One float32 average per generator variable, batch-norm statistics included,
-        starting at the generator's own initial values.
-
-        Non-trainable, and ``only_first_replica``: under ``tf.distribute`` every replica
-        computes the same average from the same (mirrored) weights, so the first one's is
-        written to all.
-        """
-        averages = []
-        for index, variable in enumerate(self.generator.variables):
-            average = self.add_weight(shape=variable.shape, dtype=variable.dtype, initializer="zeros",
-                                      trainable=False, name=f"ema_{index}", aggregation="only_first_replica")
-            average.assign(variable)
-            averages.append(average)
-        return averages
-
-    def update_average(self):
-        """``ema = decay * ema + (1 - decay) * w`` for every generator variable.
-
-        Called after each generator update (so not during the vanilla GAN's warm-up). In
-        legacy fidelity batch norm's offsets and moving statistics never change (quirks Q1,
-        Q2), so their averages stay equal to them, and the averaged generator normalises by
-        batch statistics as the raw one does: only the trained weights are averaged.
-        """
-        decay = self.ema_decay
-        for average, variable in zip(self.ema_variables, self.generator.variables):
-            average.assign(decay * average + (1.0 - decay) * variable)
+    @property
+    def ema_variables(self):
+        """The averages of the generator's variables; [] where the model keeps none."""
+        return self.averages.variables if self.averages is not None else []
 
     def use_averaged_weights(self):
-        """Put the averages into the generator for good (generate, export, evaluate).
+        """Put the averages into the generator for good (see :meth:`Averages.use`)."""
+        self._require_averages().use()
 
-        In fixed fidelity batch norm normalises by moving statistics, and the average of a
-        layer's moving statistics is not the statistics of the averaged weights before it
-        (it gave digits no classifier could read). So the averaged generator's statistics
-        are estimated from its own samples (:mod:`common.batch_norm`), from fixed z: the
-        same checkpoint always gives the same generator. In legacy fidelity the generator
-        normalises by batch statistics and needs none.
-        """
-        require_averages(self)
-        for variable, average in zip(self.generator.variables, self.ema_variables):
-            variable.assign(average)
-        if self.fidelity == "fixed" and batch_norm.batch_norm_layers(self.generator):
-            z = np.random.default_rng(AVERAGED_STATISTICS_SEED).standard_normal(
-                (AVERAGED_STATISTICS_SAMPLES, self.recipe.z_dim)).astype(np.float32)
-            batch_norm.reestimate_batch_norm(self.generator, z)
-
-    @contextlib.contextmanager
     def averaged_generator(self):
-        """Inside the block the generator holds the averages; after it, its own weights again."""
-        require_averages(self)
-        own = [variable.numpy() for variable in self.generator.variables]
-        self.use_averaged_weights()
-        try:
-            yield self.generator
-        finally:
-            for variable, value in zip(self.generator.variables, own):
-                variable.assign(value)
+        """A context: inside it the generator holds the averages, after it its own weights."""
+        return self._require_averages().in_generator()
+
+    def _require_averages(self):
+        if self.averages is None:
+            raise ValueError(f"model {self.name!r} keeps no averaged generator (built without ema_decay)")
+        return self.averages
 
 
 def build_model(recipe: Recipe, fidelity="legacy", seed=0, learning_rate=None, precision="float32",

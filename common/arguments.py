@@ -62,7 +62,7 @@ def decay_float(text):
 
 
 def steps_int(text):
-    from common.run import MAX_STEPS
+    from common.settings import MAX_STEPS
 
     value = positive_int(text)
     if value > MAX_STEPS:

@@ -33,10 +33,12 @@ class Family:
     # options: the parsed command line.
     evaluator: Optional[Callable] = None
     add_evaluate_arguments: Optional[Callable] = None  # extra options for evaluate
-    presets: dict = dataclasses.field(default_factory=dict)  # train --preset NAME: a common.run.Preset
+    presets: dict = dataclasses.field(default_factory=dict)  # train --preset NAME: a common.settings.Preset
     commands: tuple = ()  # the common.arguments.Command objects the program offers, in --help's order
     names_data: Callable = lambda text: False  # whether a --data value names a data set, not a path
     default_data: str = "random pixels"  # compare's real images without --data, in a few words
+    # (recipe, count, seed) -> uint8 images: compare's real images without --data (None: random pixels)
+    default_images: Optional[Callable] = None
 
 
 class OneLineParser(argparse.ArgumentParser):

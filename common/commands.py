@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from common import resources
+from common.latents import MIN_TRUNCATION, load_latents, sample_latents, sample_truncated_latents, slerp
 from common.arguments import (Command, add_checkpoint_argument, add_ema_argument, decay_float, models_with_batch_norm,
                               non_negative_float, non_negative_int, per_model, positive_float, positive_int, seed_int,
                               steps_int, warm_up_steps)
@@ -112,6 +113,7 @@ def _add_train_arguments(parser, family):
 
 def _run_train(args, family):
     from common import distribute
+    from common.run import worker_folder
 
     # First: a multi-worker strategy must exist before TensorFlow runs any operation.
     strategy = distribute.make_strategy(args.strategy)
@@ -121,7 +123,7 @@ def _run_train(args, family):
                 "--strategy multiworker needs --seed: every worker must draw the same numbers")
     out, scratch = args.out, None
     if not chief:  # only the chief writes the run folder; see common/distribute.py
-        out, scratch = distribute.worker_folder(args.out, args.resume)
+        out, scratch = worker_folder(args.out, args.resume)
     try:
         return _train_in(out, args, family, strategy)
     finally:
@@ -133,7 +135,7 @@ def _run_train(args, family):
 
 def _new_config(args, family):
     """The configuration of a run started by this command line."""
-    from common.run import RunConfig, absolute_data_path, random_seed
+    from common.settings import RunConfig, absolute_data_path, random_seed
 
     preset = _preset(args, family)
     model = args.model or (preset.model if preset else family.default_model)
@@ -183,7 +185,7 @@ def _eval_every(args, run, family):
 
 def _check_resume_settings(run, args):
     """Refuse a setting on the command line that contradicts the run being resumed."""
-    from common.run import RunConfig, absolute_data_path
+    from common.settings import RunConfig, absolute_data_path
 
     config = run.config
     for key in RunConfig.FIXED_ON_RESUME:
@@ -317,11 +319,6 @@ def interpolation_count(text):
     return value
 
 
-# Below this, redrawing every component beyond PSI standard deviations takes more than
-# 100 draws per component kept (and z is within 0.01 of 0 anyway).
-MIN_TRUNCATION = 0.01
-
-
 def truncation_float(text):
     value = positive_float(text)
     if value < MIN_TRUNCATION:
@@ -370,57 +367,6 @@ def _add_generate_arguments(parser, family):
                              "--interpolate a .gif path writes an animation along the rows")
 
 
-def sample_truncated_latents(count, z_dim, seed, psi):
-    """z ~ N(0, 1) [count, z_dim] with every component beyond ``psi`` redrawn until within.
-
-    The first draw is :func:`common.training.sample_latents`'s; the redraws continue the
-    same seeded generator, so a seed always gives the same vectors.
-    """
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((count, z_dim)).astype(np.float32)
-    outside = np.abs(z) > psi
-    while outside.any():
-        z[outside] = rng.standard_normal(int(outside.sum())).astype(np.float32)
-        outside = np.abs(z) > psi
-    return z
-
-
-def slerp(start, end, steps):
-    """``steps`` points along the great circle from ``start`` to ``end`` (rows of vectors),
-    [rows, steps, z_dim]; the first and last are ``start`` and ``end`` exactly.
-
-    Where the two are (anti)parallel the arc is undefined and the points lie on the line.
-    """
-    a, b = np.asarray(start, np.float64), np.asarray(end, np.float64)
-    t = np.linspace(0.0, 1.0, steps)[None, :, None]
-    cosine = np.sum(a * b, axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-30)
-    omega = np.arccos(np.clip(cosine, -1.0, 1.0))[:, None, None]
-    sine = np.sin(omega)
-    arc = np.abs(sine) > 1e-6
-    safe = np.where(arc, sine, 1.0)
-    along = np.where(arc, (np.sin((1 - t) * omega) * a[:, None] + np.sin(t * omega) * b[:, None]) / safe,
-                     (1 - t) * a[:, None] + t * b[:, None])
-    path = along.astype(np.float32)
-    path[:, 0], path[:, -1] = start, end
-    return path
-
-
-def load_latents(path, z_dim):
-    require(os.path.exists(path), f"{path}: no such file; --z takes a .npy file of latent vectors")
-    try:
-        z = np.load(path, allow_pickle=False)
-    except Exception as exc:
-        raise UserError(f"{path}: not a readable .npy array ({exc})") from exc
-    require(isinstance(z, np.ndarray) and np.issubdtype(z.dtype, np.number),
-            f"{path}: expected a numeric array of latent vectors")
-    require(not np.iscomplexobj(z), f"{path}: complex latent vectors ({z.dtype}); z must be real numbers")
-    z = z.reshape(1, -1) if z.ndim == 1 else z
-    require(z.ndim == 2 and z.shape[1] == z_dim and len(z) > 0,
-            f"{path}: latent vectors of shape {z.shape}, this model needs [N, {z_dim}]")
-    require(np.all(np.isfinite(z)), f"{path}: NaN or infinite latent values")
-    return z.astype(np.float32)
-
-
 # A .gif --out: frames per row, forward and back, 120 ms each (4 minutes at this bound).
 # PIL merges identical frames and adds their times, which must fit the GIF's 16-bit field.
 MAX_ANIMATION_STEPS = 1000
@@ -457,8 +403,6 @@ def generate_outputs(model, z, batch_statistics, prog):
 
 def _generation_latents(args, z_dim):
     """``(z, rows, cols)``: the vectors to generate, and the grid they form (None: square-ish)."""
-    from common.training import sample_latents
-
     if args.interpolate is None:
         if args.z:
             z = load_latents(args.z, z_dim)

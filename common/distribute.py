@@ -38,8 +38,6 @@ into their temporary folder before they start.
 
 import json
 import os
-import shutil
-import tempfile
 
 import tensorflow as tf
 
@@ -84,23 +82,6 @@ def is_chief(strategy):
     task_type, task_id = resolver.task_type, resolver.task_id
     cluster = resolver.cluster_spec().as_dict()
     return task_type in (None, "chief") or (task_type == "worker" and task_id == 0 and "chief" not in cluster)
-
-
-def worker_folder(out, resume):
-    """``(run folder, folder to delete at the end)`` for a non-chief worker.
-
-    A fresh run gets an empty temporary folder; a resumed one a copy of ``out``'s
-    configuration and checkpoints, so every worker restores the same state (``out`` must
-    be on a file system every worker reads).
-    """
-    root = tempfile.mkdtemp(prefix="gan-worker-")
-    path = os.path.join(root, "run")
-    if resume and os.path.exists(os.path.join(out, "config.json")):
-        os.makedirs(path)
-        shutil.copy2(os.path.join(out, "config.json"), path)
-        if os.path.isdir(os.path.join(out, "checkpoints")):
-            shutil.copytree(os.path.join(out, "checkpoints"), os.path.join(path, "checkpoints"))
-    return path, root
 
 
 def logs_for_keras(logs):

@@ -27,7 +27,7 @@ from common import resources
 from common.arguments import Command, add_checkpoint_argument, add_ema_argument, positive_int, seed_int
 from common.errors import UserError, require
 from common.run import load_run_model
-from common.training import sample_latents
+from common.latents import sample_latents
 
 
 def generate_from_run(path, family, count, seed, which="auto", averaged=True):

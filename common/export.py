@@ -32,6 +32,7 @@ from common.arguments import (Command, add_checkpoint_argument, add_ema_argument
 from common.batch_norm import batch_norm_layers, reestimate_batch_norm
 from common.errors import UserError, require
 from common.files import replace_atomically
+from common.latents import sample_latents
 
 BATCH_STATS_MODES = ("population", "batch")
 # 20,000 z vectors put each re-estimated mean within about 0.7% of a standard deviation of
@@ -68,12 +69,6 @@ def copy_generator(model):
     return generator
 
 
-def reestimation_latents(count, z_dim, seed):
-    from common.training import sample_latents
-
-    return sample_latents(count, z_dim, seed)
-
-
 def inference_generator(model, batch_stats="population", reestimate=None,
                         samples=DEFAULT_REESTIMATE_SAMPLES, seed=0):
     """The generator an export serves, and a sentence on its batch norm (None if it has none).
@@ -103,7 +98,7 @@ def inference_generator(model, batch_stats="population", reestimate=None,
     resources.require_memory(samples * 12 * model.recipe.z_dim, f"re-estimating from --samples {samples} latent vectors",
                              f"give fewer (default {DEFAULT_REESTIMATE_SAMPLES})")
     generator = copy_generator(model)
-    reestimate_batch_norm(generator, reestimation_latents(samples, model.recipe.z_dim, seed))
+    reestimate_batch_norm(generator, sample_latents(samples, model.recipe.z_dim, seed))
     why = f" because {problem}" if problem else " as asked"
     return generator, (f"re-estimated batch-norm statistics from {samples} generated samples{why}; "
                        f"batch norm runs in inference mode on them (z seed {seed})")

@@ -10,15 +10,16 @@ the command line, and the other way round.
 import math
 import numbers
 import os
-import shutil
 
 import numpy as np
 
 from common import data
-from common.adversarial import FIDELITIES
+from common.recipes import FIDELITIES
 from common.errors import UserError, require
-from common.run import MAX_STEPS, RunConfig, RunFolder, random_seed
-from common.training import sample_latents, train
+from common.run import RunFolder
+from common.settings import MAX_STEPS, RunConfig, random_seed
+from common.latents import sample_latents
+from common.training import train
 
 
 # --- what each argument takes: one error naming the argument, as the command line gives --

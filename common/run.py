@@ -33,24 +33,26 @@ import re
 import shutil
 import socket
 import sys
-import typing
-from typing import Optional
+import tempfile
 
 import numpy as np
 import tensorflow as tf
 
-from common.adversarial import FIDELITIES, PRECISIONS, build_model
-from common.losses import ADVERSARIAL_LOSSES
+from common.adversarial import build_model
 from common.errors import UserError, require
 from common.files import write_json_atomically
+from common.recipes import FIDELITIES
+from common.settings import RunConfig
 
+# The run folder's layout: every name in it, here and nowhere else.
 CONFIG = "config.json"
-CONFIG_VERSION = 1
-STRATEGIES = ("one", "mirrored", "multiworker")
-# Far beyond any GAN run, and small enough that every stateless draw's step number fits int64.
-MAX_STEPS = 10 ** 9
-KEEP_CHECKPOINTS = 3
+CHECKPOINTS = "checkpoints"
 BEST = "best"
+SAMPLES = "samples"
+LOGS = "logs"
+LOCK = ".lock"
+RUN_ENTRIES = (CONFIG, CHECKPOINTS, BEST, SAMPLES, LOGS, LOCK)
+KEEP_CHECKPOINTS = 3
 # --checkpoint values besides an iteration number; "auto": the best checkpoint if the run
 # keeps one, else the latest.
 CHECKPOINT_CHOICES = ("auto", "best", "latest")
@@ -58,196 +60,6 @@ _CHECKPOINT_FILE = re.compile(r"^ckpt-(\d+)\.index$")
 # How TensorFlow words a checkpoint tensor whose shape the model's variable does not have:
 # a network other than the one config.json describes (a renamed object is another failure).
 _MISSHAPED = "Received incompatible tensor with shape"
-
-
-def random_seed():
-    """A fresh seed for a run that was given none (recorded in its config.json)."""
-    return int.from_bytes(os.urandom(4), "little") % 2 ** 31
-
-
-def absolute_data_path(data):
-    """``--data`` as recorded: an existing file or folder by its absolute path, a name as given."""
-    if data is not None and os.path.exists(data):
-        return os.path.abspath(data)
-    return data
-
-
-# --- the run's settings ------------------------------------------------------------------
-
-
-# The recipe fields a preset may change (plain values, so config.json records them).
-PRESET_RECIPE_FIELDS = ("loss", "pretrain_steps", "beta1", "beta2", "r1_weight")
-
-
-@dataclasses.dataclass(frozen=True)
-class Preset:
-    """A named recipe beyond the original's (``train --preset NAME``), chosen by measurement.
-
-    It sets a new run's defaults, which options on the command line still override, and
-    changes recipe fields (``recipe_changes``, keys among :data:`PRESET_RECIPE_FIELDS`).
-    The run records both, so it resumes and loads without this definition.
-    """
-
-    name: str
-    model: str
-    description: str
-    fidelity: str
-    batch_size: int
-    learning_rate: float
-    steps: int
-    ema_decay: Optional[float]
-    eval_every: int
-    recipe_changes: tuple = ()  # ((field, value), ...): a frozen dataclass holds no dict
-
-    @property
-    def changes(self):
-        return dict(self.recipe_changes)
-
-
-@dataclasses.dataclass
-class RunConfig:
-    """What ``config.json`` records: the settings a run was started with and its progress.
-
-    Read with :meth:`from_dict`, which checks every key; written with :meth:`to_dict`.
-    ``data`` is an absolute path (or a name such as ``keras`` or ``cartoon:N``), so a run
-    resumes from any working directory.
-    """
-
-    model: str
-    fidelity: str
-    z_dim: int
-    image_shape: tuple
-    seed: int
-    batch_size: int
-    learning_rate: float
-    steps: int
-    data: Optional[str] = None
-    data_fingerprint: Optional[dict] = None  # common.data.fingerprint of what it started on
-    precision: str = "float32"
-    jit_compile: bool = False
-    fused_discriminator: bool = False
-    beta1: Optional[float] = None  # None: the recipe's
-    strategy: str = "one"  # the last one used; every strategy computes the same numbers
-    steps_done: int = 0
-    global_step: int = 0
-    logs_dir: Optional[str] = None
-    imported_from: Optional[str] = None
-    imported_adam_steps: Optional[dict] = None
-    imported_colour_order: Optional[str] = None
-    channel_order: Optional[str] = None
-    ema_decay: Optional[float] = None  # train --ema-decay: the run keeps an averaged generator
-    # train --preset: its name, and the recipe fields it changes (e.g. {"loss": "hinge"});
-    # recorded in full, so the run rebuilds without the preset's definition.
-    preset: Optional[str] = None
-    recipe_changes: Optional[dict] = None
-    # Quirks Q8 and Q6 corrected (train --stable-losses / --reshuffle; always in fixed
-    # fidelity). Runs written before these keys existed trained with both, hence True.
-    stable_losses: bool = True
-    reshuffle: bool = True
-    # The best checkpoint (train --eval-every): {"iteration", "step", "frechet_distance", and the
-    # other scores of that evaluation}; its files are best/ckpt-STEP.
-    best: Optional[dict] = None
-    version: int = CONFIG_VERSION
-
-    # The settings that decide what a run computes: a resumed run keeps them.
-    FIXED_ON_RESUME: typing.ClassVar = ("model", "fidelity", "z_dim", "batch_size", "learning_rate",
-                                        "seed", "data", "precision", "jit_compile", "fused_discriminator",
-                                        "ema_decay", "preset", "stable_losses", "reshuffle")
-    # The speed options of issue 8; recorded, and the defaults compute the original's math.
-    SPEED_OPTIONS: typing.ClassVar = ("precision", "jit_compile", "fused_discriminator")
-
-    @classmethod
-    def from_dict(cls, raw, source="config.json"):
-        """A checked configuration; a bad key is a :class:`UserError` naming ``source`` and the key."""
-        require(isinstance(raw, dict), f"{source}: expected a JSON object, found {type(raw).__name__}")
-        version = raw.get("version", CONFIG_VERSION)
-        require(version == CONFIG_VERSION,
-                f"{source}: configuration version {version!r}, this program reads version "
-                f"{CONFIG_VERSION}; was the run written by a newer version of the port?")
-        hints = typing.get_type_hints(cls)
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(raw) - set(fields))
-        if unknown:
-            raise UserError(f"{source}: unknown key {unknown[0]!r}; expected keys among {sorted(fields)}")
-        for name, field in fields.items():
-            required = field.default is dataclasses.MISSING
-            require(not required or name in raw, f"{source}: missing key {name!r} (a {_describe(hints[name])})")
-        values = {name: _checked(value, hints[name], source, name) for name, value in raw.items()}
-        if "image_shape" in values:
-            values["image_shape"] = tuple(values["image_shape"])
-        config = cls(**values)
-        config.check(source)
-        return config
-
-    def check(self, source="config.json"):
-        def bad(key, expected):
-            return f"{source}: key {key!r} is {getattr(self, key)!r}, expected {expected}"
-
-        require(self.fidelity in FIDELITIES, bad("fidelity", f"one of {FIDELITIES}"))
-        require(self.precision in PRECISIONS, bad("precision", f"one of {PRECISIONS}"))
-        require(self.strategy in STRATEGIES, bad("strategy", f"one of {STRATEGIES}"))
-        require(len(self.image_shape) == 3 and all(isinstance(d, int) and d > 0 for d in self.image_shape),
-                bad("image_shape", "[height, width, channels] of positive whole numbers"))
-        for key in ("z_dim", "batch_size", "steps"):
-            require(getattr(self, key) >= 1, bad(key, "at least 1"))
-        require(self.steps <= MAX_STEPS, bad("steps", f"at most {MAX_STEPS}"))
-        require(0 <= self.seed < 2 ** 31, bad("seed", "in 0..2147483647"))
-        require(np.isfinite(self.learning_rate) and self.learning_rate > 0, bad("learning_rate", "a positive number"))
-        require(self.beta1 is None or 0 <= self.beta1 < 1, bad("beta1", "in [0, 1)"))
-        for key in ("steps_done", "global_step"):
-            require(getattr(self, key) >= 0, bad(key, "at least 0"))
-        require(self.ema_decay is None or 0 < self.ema_decay < 1, bad("ema_decay", "in (0, 1)"))
-        if self.recipe_changes is not None:
-            unknown = sorted(set(self.recipe_changes) - set(PRESET_RECIPE_FIELDS))
-            require(not unknown, bad("recipe_changes", f"a JSON object with keys among {PRESET_RECIPE_FIELDS}"))
-            loss = self.recipe_changes.get("loss", "minimax")
-            require(loss in ADVERSARIAL_LOSSES, bad("recipe_changes", f"a loss among {sorted(ADVERSARIAL_LOSSES)}"))
-        if self.best is not None:
-            best = self.best
-            expected = ('{"iteration": N, "step": S, "frechet_distance": X, ...} with whole numbers '
-                        'N, S >= 0 and a finite X')
-            whole = [best.get(key) for key in ("iteration", "step")]
-            distance = best.get("frechet_distance")
-            require(all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in whole)
-                    and isinstance(distance, (int, float)) and not isinstance(distance, bool)
-                    and math.isfinite(distance), bad("best", expected))
-        return self
-
-    def to_dict(self):
-        """JSON-ready; unset optional keys are left out, so files read as they always did."""
-        payload = dataclasses.asdict(self)
-        payload["image_shape"] = list(self.image_shape)
-        return {key: value for key, value in payload.items() if value is not None or key == "data"}
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes).check("the run configuration")
-
-
-def _describe(hint):
-    kinds = {int: "whole number", float: "number", str: "string", bool: "true or false",
-             tuple: "list", dict: "JSON object"}
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    return kinds[args[0] if args else hint]
-
-
-def _checked(value, hint, source, name):
-    optional = type(None) in typing.get_args(hint)
-    kind = next(a for a in typing.get_args(hint) if a is not type(None)) if optional else hint
-    if value is None and optional:
-        return None
-    if kind is bool:
-        ok = isinstance(value, bool)
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif kind is tuple:
-        ok = isinstance(value, list)
-    else:
-        ok = isinstance(value, kind)
-    require(ok, f"{source}: key {name!r} is {value!r}, expected a {_describe(hint)}")
-    return value
 
 
 # --- the folder --------------------------------------------------------------------------
@@ -263,9 +75,6 @@ def make_folder(path):
         raise UserError(f"--out {path}: cannot create the run folder ({exc.strerror or exc}); "
                         f"choose a writable path") from None
     require(os.access(path, os.W_OK | os.X_OK), f"--out {path}: the folder is not writable; choose another")
-
-
-LOCK = ".lock"
 
 
 @contextlib.contextmanager
@@ -293,6 +102,25 @@ def training_lock(path):
         handle.close()
 
 
+def worker_folder(out, resume):
+    """``(run folder, folder to delete at the end)`` for a non-chief worker of
+    ``train --strategy multiworker`` (only the chief writes ``out``; see common/distribute.py).
+
+    A fresh run gets an empty temporary folder; a resumed one a copy of ``out``'s
+    configuration and checkpoints (``best/`` too), so every worker restores the same state
+    (``out`` must be on a file system every worker reads).
+    """
+    root = tempfile.mkdtemp(prefix="gan-worker-")
+    path = os.path.join(root, "run")
+    if resume and os.path.exists(os.path.join(out, CONFIG)):
+        os.makedirs(path)
+        shutil.copy2(os.path.join(out, CONFIG), path)
+        for folder in (CHECKPOINTS, BEST):
+            if os.path.isdir(os.path.join(out, folder)):
+                shutil.copytree(os.path.join(out, folder), os.path.join(path, folder))
+    return path, root
+
+
 @dataclasses.dataclass(frozen=True)
 class Checkpoint:
     """One checkpoint in a run folder: its global step (warm-up included) and file prefix."""
@@ -311,15 +139,15 @@ class RunFolder:
 
     @property
     def checkpoint_dir(self):
-        return os.path.join(self.path, "checkpoints")
+        return os.path.join(self.path, CHECKPOINTS)
 
     @property
     def samples_dir(self):
-        return os.path.join(self.path, "samples")
+        return os.path.join(self.path, SAMPLES)
 
     @property
     def logs_dir(self):
-        return self.config.logs_dir or os.path.join(self.path, "logs")
+        return self.config.logs_dir or os.path.join(self.path, LOGS)
 
     @property
     def config_path(self):
@@ -342,7 +170,7 @@ class RunFolder:
     def holds_checkpoint(path):
         """Whether ``path`` holds a run with at least one checkpoint file (loadable or not),
         in ``checkpoints/`` or ``best/``: the best checkpoint is a whole checkpoint too."""
-        return bool(_checkpoint_files(os.path.join(path, "checkpoints")) or _checkpoint_files(os.path.join(path, BEST)))
+        return bool(_checkpoint_files(os.path.join(path, CHECKPOINTS)) or _checkpoint_files(os.path.join(path, BEST)))
 
     @classmethod
     def find(cls, path, recipes, option="--out"):
@@ -379,7 +207,7 @@ class RunFolder:
                 f"{option} {path}: already holds a trained run; choose another {option}")
         make_folder(path)
         if os.path.exists(os.path.join(path, CONFIG)):  # an earlier attempt that never checkpointed
-            for stale in ("samples", "logs", "checkpoints", BEST):
+            for stale in (SAMPLES, LOGS, CHECKPOINTS, BEST):
                 shutil.rmtree(os.path.join(path, stale), ignore_errors=True)
         run = cls(path, config.replace(steps_done=0, global_step=0))
         run.save_config()
@@ -413,7 +241,7 @@ class RunFolder:
         if not existed:
             shutil.rmtree(path, ignore_errors=True)
             return
-        for name in (CONFIG, "samples", "logs", "checkpoints", BEST, LOCK):
+        for name in RUN_ENTRIES:
             entry = os.path.join(path, name)
             if os.path.isdir(entry):
                 shutil.rmtree(entry, ignore_errors=True)

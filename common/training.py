@@ -9,19 +9,14 @@ import contextlib
 import sys
 
 import keras
-import numpy as np
 
 from common import data, distribute, interrupts
 from common.callbacks import TrainingDiverged, TrainingMonitor  # noqa: F401 (train raises TrainingDiverged)
 from common.errors import require
-from common.run import MAX_STEPS
+from common.latents import sample_latents
+from common.settings import MAX_STEPS
 
 SAMPLE_GRID = 64  # the original's 8x8 sample grids
-
-
-def sample_latents(count, z_dim, seed):
-    """Latent vectors z ~ N(0, 1) [count, z_dim] from a seeded NumPy generator."""
-    return np.random.default_rng(seed).standard_normal((count, z_dim)).astype(np.float32)
 
 
 class TrainingInterrupted(Exception):

@@ -43,6 +43,13 @@ def read_faces(path, recipe, args=None):
         print_fn=lambda message: print(f"genface: {message}"))
 
 
+def drawn_faces(recipe, count, seed=0):
+    """compare's real images without --data: ``count`` cartoon faces drawn from ``seed``."""
+    from genface.cartoon import draw_faces
+
+    return draw_faces(count, seed=seed)
+
+
 def face_scorer(print_fn=print, data=None, images=None, options=None):
     """The scorer of faces: against the cartoon faces, or the user's own when ``data`` names them."""
     from genface import data as face_data
@@ -90,7 +97,8 @@ def family():
                   f"{data.DEFAULT_CARTOON_FACES} cartoon faces",
         add_data_arguments=add_face_data_arguments, generate_scale=True,
         evaluator=face_scorer, add_evaluate_arguments=add_face_evaluate_arguments,
-        commands=COMMANDS, names_data=data.is_cartoon, default_data="cartoon faces drawn by the project")
+        commands=COMMANDS, names_data=data.is_cartoon, default_data="cartoon faces drawn by the project",
+        default_images=drawn_faces)
 
 
 def main(argv=None):

@@ -21,7 +21,7 @@ port converts to RGB when it reads, so this generator's outputs are RGB.
 
 import keras
 
-from common.adversarial import Recipe
+from common.recipes import Recipe, register_recipes
 from common.layers import leaky_relu, xavier_conv, xavier_deconv, xavier_dense
 from common.naming import build_network
 
@@ -69,4 +69,4 @@ FACE = Recipe(
     description="WGAN-GP on 96x96 colour faces (WGAN_GPModel): 5 critic steps per generator "
                 "step, gradient penalty 10, 3 critic outputs in legacy fidelity")
 
-RECIPES = {"face": FACE}
+RECIPES = register_recipes({"face": FACE})

@@ -18,6 +18,11 @@ def read_mnist(path, recipe, args=None):
     return data.read_images(path or EMBEDDED, recipe.image_shape)
 
 
+def embedded_digits(recipe, count, seed=0):
+    """compare's real images without --data: the first ``count`` embedded digits."""
+    return data.read_images(EMBEDDED, recipe.image_shape)[:max(count, 1)]
+
+
 def mnist_scorer(print_fn=print, data=None, images=None, options=None):
     """The scorer of digits; it always compares with the embedded sample, whatever ``data`` was."""
     from genmnist.classifier import MnistScorer
@@ -33,6 +38,7 @@ def family():
         description="The MNIST GANs of junqiangchen/GAN (TF1), ported to TensorFlow 2 / Keras 3.",
         recipes=RECIPES, presets=PRESETS, default_model="gan", read_data=read_mnist, evaluator=mnist_scorer,
         commands=COMMANDS, names_data=lambda text: text == "keras", default_data="the embedded MNIST digits",
+        default_images=embedded_digits,
         data_help="training images: a .npz with an 'x' array (or Keras' mnist.npz), the "
                   "original's CSV (label, then 784 pixels), an MNIST IDX file or folder "
                   "(raw or .gz), or 'keras' for keras.datasets.mnist; default: the embedded "

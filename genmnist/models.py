@@ -16,12 +16,12 @@ and 0.1 biases.
 import keras
 
 from common import initializers
-from common.adversarial import Recipe
+from common.recipes import Recipe, register_recipes
 from common.distribute import synchronized_batch_norm
 # Shared with the faces model; imported here by name so both files read alike.
 from common.layers import leaky_relu, xavier_conv, xavier_deconv, xavier_dense
 from common.naming import build_network
-from common.run import Preset
+from common.settings import Preset
 
 Z_DIM = 100
 IMAGE_SHAPE = (28, 28, 1)
@@ -116,7 +116,7 @@ WGAN = Recipe(
     sample_prefix="sample",
     description="WGAN-GP (WGANModel): 5 critic steps per generator step, gradient penalty 10")
 
-RECIPES = {"gan": GAN, "wgan": WGAN}
+RECIPES = register_recipes({"gan": GAN, "wgan": WGAN})
 
 
 # A recipe beyond the original's (train --preset best), chosen by measurement on the embedded

@@ -57,7 +57,7 @@ def test_a_results_file_carries_the_provenance(tmp_path):
 
 
 def test_the_short_speed_option_names_are_the_projects_options():
-    from common.run import RunConfig
+    from common.settings import RunConfig
 
     assert shared.SPEED_OPTIONS == RunConfig.SPEED_OPTIONS
     assert shared.speed_options() == {"precision": "float32", "jit_compile": False, "fused_discriminator": False}

@@ -12,11 +12,12 @@ import tensorflow as tf
 from PIL import Image
 
 from common import cli as common_cli
-from common import commands, data, evaluation, images, training
+from common import data, evaluation, images, latents, training
 from common.arguments import checkpoint_choice
 from common.callbacks import display_iterations
 from common.errors import UserError
-from common.run import RunConfig, RunFolder
+from common.run import RunFolder
+from common.settings import RunConfig
 from genmnist import cli as mnist_cli
 from genmnist import EMBEDDED
 from genmnist.cli import main
@@ -204,7 +205,7 @@ def test_generate_uses_the_average_unless_no_ema(ema_runs, tmp_path, capsys):
     assert main(["generate", "--run", whole, "-n", "4", "--no-ema", "--out", raw]) == 0
     assert "averaged" not in capsys.readouterr().err
     model = RunFolder.open(whole, RECIPES).load_model(RECIPES)
-    z = training.sample_latents(4, 100, 0)
+    z = latents.sample_latents(4, 100, 0)
     np.testing.assert_allclose(np.load(raw)["raw"], model.generator_outputs(z), atol=1e-6)
     with model.averaged_generator():
         np.testing.assert_allclose(np.load(averaged)["raw"], model.generator_outputs(z), atol=1e-6)
@@ -222,7 +223,7 @@ def test_ema_decay_is_checked_and_kept_on_resume(ema_runs, tmp_path, capsys):
 
 def test_the_averaged_generator_normalises_by_its_own_population_statistics(ema_runs):
     """Averaged moving statistics belong to no generator; the averaged weights get their own."""
-    from common.adversarial import AVERAGED_STATISTICS_SAMPLES, AVERAGED_STATISTICS_SEED
+    from common.averaging import AVERAGED_STATISTICS_SAMPLES, AVERAGED_STATISTICS_SEED
 
     whole, _, _ = ema_runs
     model = RunFolder.open(whole, RECIPES).load_model(RECIPES)
@@ -251,7 +252,7 @@ def test_interpolation_ends_equal_generate_z_of_the_two_vectors(ema_runs, tmp_pa
     assert main(["generate", "--run", whole, "--interpolate", "4", "-n", "2", "--seed", "3", "--out", grid]) == 0
     z, raw = np.load(grid)["z"], np.load(grid)["raw"]
     assert z.shape == (8, 100)
-    ends = training.sample_latents(4, 100, 3)  # rows 0-1 and 2-3
+    ends = latents.sample_latents(4, 100, 3)  # rows 0-1 and 2-3
     np.testing.assert_array_equal(z[[0, 3, 4, 7]], ends)
     # Between the ends: on the arc, the norm moving smoothly from one end's to the other's.
     norms = np.linalg.norm(z.reshape(2, 4, 100), axis=2)
@@ -277,12 +278,12 @@ def test_truncation_redraws_components_beyond_psi(ema_runs, tmp_path, capsys):
     whole, _, _ = ema_runs
     out = str(tmp_path / "t.npz")
     assert main(["generate", "--run", whole, "-n", "16", "--truncation", "0.5", "--out", out]) == 0
-    z, first = np.load(out)["z"], training.sample_latents(16, 100, 0)
+    z, first = np.load(out)["z"], latents.sample_latents(16, 100, 0)
     assert np.all(np.abs(z) <= 0.5)
     inside = np.abs(first) <= 0.5
     np.testing.assert_array_equal(z[inside], first[inside])  # kept; only the others were redrawn
     assert not np.array_equal(z[~inside], first[~inside])
-    np.testing.assert_array_equal(commands.sample_truncated_latents(16, 100, 0, 0.5), z)  # seeded
+    np.testing.assert_array_equal(latents.sample_truncated_latents(16, 100, 0, 0.5), z)  # seeded
     capsys.readouterr()
     for argv, message in [(["--truncation", "0"], "--truncation: expected a positive finite number"),
                           (["--truncation", "0.001"], "of at least 0.01"),

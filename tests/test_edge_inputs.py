@@ -16,7 +16,8 @@ import tensorflow as tf
 
 from common import data, export
 from common import images as image_io
-from common.adversarial import build_model, lookup_recipe
+from common.adversarial import build_model
+from genface.models import RECIPES as FACE_RECIPES
 from common.errors import UserError
 from common.run import RunFolder
 from genmnist.cli import main as genmnist
@@ -263,7 +264,7 @@ def served(tmp_path_factory):
     """SavedModels of untrained generators, loaded back with plain TensorFlow."""
     root = tmp_path_factory.mktemp("exports")
     models = {"gan": build_model(GAN, seed=0), "wgan": build_model(WGAN, seed=0),
-              "face": build_model(lookup_recipe("genface.models:face"), seed=0)}
+              "face": build_model(FACE_RECIPES["face"], seed=0)}
     made = {}
     for name, model in models.items():
         path, _, _ = export.export_saved_model(model, str(root / name), samples=64)

@@ -16,7 +16,8 @@ import pytest
 import tensorflow as tf
 
 from common import batch_norm, export
-from common.adversarial import build_model, lookup_recipe
+from common.adversarial import build_model
+from common.recipes import lookup_recipe
 from common.images import to_uint8
 from common.run import RunFolder
 from genmnist.cli import main
@@ -148,7 +149,7 @@ def test_a_bgr_generator_is_served_as_rgb(face_models):
     z = _z(2, 128, seed=3)
     serve = tf.function(export.serving_function(face.generator, face.recipe, face.fidelity, channel_order="bgr"))
     np.testing.assert_allclose(serve(tf.constant(z))["images"], _clip(face.generate(z))[..., ::-1], atol=1e-6)
-    from common.run import RunConfig
+    from common.settings import RunConfig
 
     def config(image_shape, **recorded):
         return RunConfig(model="face", fidelity="legacy", z_dim=128, image_shape=image_shape, seed=0,
@@ -296,6 +297,6 @@ def test_keras_file_keeps_the_whole_gan_and_names_only_known_recipes(gan_run, tm
     narrow = build_model(WGAN, "fixed", seed=4, z_dim=64)
     again = type(narrow).from_config(narrow.get_config())
     assert again.recipe == narrow.recipe and again.recipe.z_dim == 64 and again.fidelity == "fixed"
-    with pytest.raises(ValueError, match="recipes come from"):
+    with pytest.raises(ValueError, match="unknown recipe"):
         lookup_recipe("os:system")  # a file cannot name a module of its choosing
     assert main(["import-keras", "--file", str(tmp_path / "missing.keras"), "--out", str(tmp_path / "r")]) == 2

@@ -102,3 +102,35 @@ def test_only_main_and_benchmarks_import_the_programs():
         package = program.partition(".")[0]
         assert [name for name in importers(graph, program) if not name.startswith("benchmarks.")] \
             == [f"{package}.__main__"]
+
+
+def test_common_never_imports_a_program():
+    """``common`` is shared by both programs: they register their recipes with it and hand it
+    their data (``Family``), so nothing in it reaches up into ``genmnist`` or ``genface``."""
+    graph = import_graph()
+    for name, targets in graph.items():
+        if name.startswith("common"):
+            assert not {t for t in targets if t.startswith(("genmnist", "genface"))}, name
+
+
+def dynamic_imports(path):
+    """Lines of the source at ``path`` that import by a computed name, which ``ast`` cannot follow."""
+    found = []
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if name in ("import_module", "__import__"):
+            found.append(node.lineno)
+    return found
+
+
+def test_no_package_imports_by_a_computed_name():
+    """A dynamic import is an arrow no reader (nor this file's graph) can see."""
+    found = {name: lines for name, path in project_modules().items() if (lines := dynamic_imports(path))}
+    assert found == {}
+
+
+def test_a_dynamic_import_is_caught(tmp_path):
+    source = tmp_path / "sneaky.py"
+    source.write_text("import importlib\nmodels = importlib.import_module('genmnist.models')\n"
+                      "other = __import__('genface')\n")
+    assert dynamic_imports(str(source)) == [2, 3]

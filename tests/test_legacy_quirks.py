@@ -15,7 +15,7 @@ import pytest
 from common import losses
 from common.adversarial import AdversarialModel, build_model
 from common.errors import UserError
-from common.run import RunConfig
+from common.settings import RunConfig
 from genmnist.cli import main
 from genmnist.models import GAN
 from tests.fixtures.tiny_models import TINY_GAN, TINY_WGAN

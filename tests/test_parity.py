@@ -31,7 +31,7 @@ from common.adversarial import build_model
 from common.errors import UserError
 from common.legacy_tf1 import LegacyGraph, read_checkpoint, write_random_checkpoint
 from common.legacy_tf1 import checkpoints
-from common.legacy_tf1.compare import compare, default_images
+from common.legacy_tf1 import compare as comparing
 from genface.models import RECIPES as FACE_RECIPES
 from genmnist.models import RECIPES as MNIST_RECIPES
 
@@ -52,6 +52,19 @@ DRIFT_ALLOWANCE = 10
 
 def recipe(name):
     return RECIPES[name]
+
+
+def default_images(recipe, count, seed=0):
+    """The real images the compare command feeds without --data: its program's."""
+    from genface.cli import drawn_faces
+    from genmnist.cli import embedded_digits
+
+    return (drawn_faces if recipe.name == "face" else embedded_digits)(recipe, count, seed)
+
+
+def compare(recipe, **options):
+    """``compare`` as the programs' compare command calls it: on their real images."""
+    return comparing.compare(recipe, default_images=default_images, **options)
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +175,7 @@ def test_faces_five_iterations_in_lockstep():
 FREE_RUNNING_GAN = """
 import sys
 sys.path.insert(0, "tests")
-from test_parity import BOUNDS, assert_rows_within, recipe
-from common.legacy_tf1.compare import compare
+from test_parity import BOUNDS, assert_rows_within, compare, recipe
 report = compare(recipe("gan"), seed=0, batch_size=8, iterations=5, warm_up_steps=2, free_running=True)
 for kind in BOUNDS:
     assert_rows_within(report, kind)
@@ -203,9 +215,8 @@ import sys
 sys.path.insert(0, "tests")
 import tensorflow as tf
 tf.config.experimental.enable_op_determinism()
-from test_parity import BOUNDS, assert_rows_within, measured, recipe
+from test_parity import BOUNDS, assert_rows_within, compare, measured, recipe
 from common import adversarial
-from common.legacy_tf1.compare import compare
 plain = compare(recipe("wgan"), seed=0, batch_size=4, iterations=5, free_running=True, drift_reference=False)
 for kind in BOUNDS:
     assert_rows_within(plain, kind)

@@ -6,7 +6,8 @@ import pytest
 from common import cli as common_cli
 from common import commands
 from common.errors import UserError
-from common.run import RunConfig, RunFolder
+from common.run import RunFolder
+from common.settings import RunConfig
 from genmnist.cli import family, main
 from genmnist.models import PRESETS, RECIPES
 from tests.helpers import one_line, status_of

@@ -87,7 +87,7 @@ def full_size_gan(tmp_path_factory):
     """A run folder of the real vanilla GAN at its initial weights (no training: what matters
     is the network its checkpoint holds)."""
     from common.adversarial import build_model
-    from common.run import RunConfig
+    from common.settings import RunConfig
     from genmnist.models import RECIPES
     from tests.helpers import run_config
 

@@ -57,6 +57,7 @@ import tensorflow as tf
 from common.adversarial import build_model
 from common.errors import UserError, require
 from common.files import write_atomically
+from common.run import CONFIG
 from common.naming import tf1_variables
 
 # {optimiser: (beta1_power name, beta2_power name)}, in the order the original made them.
@@ -291,7 +292,7 @@ def _port_run_folder(path):
     """The port's run folder that ``path`` is or lies in (up to two levels down), or None."""
     folder = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
     for candidate in (folder, os.path.dirname(folder), os.path.dirname(os.path.dirname(folder))):
-        if os.path.isfile(os.path.join(candidate, "config.json")):
+        if os.path.isfile(os.path.join(candidate, CONFIG)):
             return candidate
     return None
 
@@ -488,7 +489,8 @@ def import_tf1_checkpoint(path, recipes, out, model_name=None, iterations=None, 
     ``train --resume`` continues the TF1 run's Adam where it stopped. The run is
     "legacy" fidelity: the original's math, which the checkpoint was trained under.
     """
-    from common.run import RunConfig, RunFolder, absolute_data_path, random_seed
+    from common.run import RunFolder
+    from common.settings import RunConfig, absolute_data_path, random_seed
 
     reader = open_checkpoint(path)
     prefix = checkpoint_prefix(path)

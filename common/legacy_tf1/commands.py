@@ -219,6 +219,7 @@ def _run_compare(args, family):
                      learning_rate=args.learning_rate, beta1=args.beta1,
                      tolerances=dict(args.tolerance), free_running=args.free_running,
                      drift_reference=args.drift_reference, handled=family.recipes,
+                     default_images=family.default_images,
                      progress=lambda message: print(f"{family.prog}: {message}", flush=True))
     if not (args.failures_only and report.ok):
         print(report.format(only_failures=args.failures_only))

@@ -254,17 +254,9 @@ def _network_of(groups, name):
 # --- inputs ----------------------------------------------------------------------------------
 
 
-def default_images(recipe, count, seed=0):
-    """Real images for ``recipe`` when none are given: MNIST digits or cartoon faces (uint8)."""
-    if tuple(recipe.image_shape) == (28, 28, 1):
-        from common import data
-        from genmnist import EMBEDDED
-
-        return data.read_images(EMBEDDED, recipe.image_shape)[:max(count, 1)]
-    if tuple(recipe.image_shape) == (96, 96, 3):
-        from genface.cartoon import draw_faces
-
-        return draw_faces(count, seed=seed)
+def random_images(recipe, count, seed=0):
+    """uint8 noise of ``recipe``'s image shape: real images where the caller has none. The
+    programs give their own (``Family.default_images``: the embedded digits, drawn faces)."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, size=(count, *recipe.image_shape), dtype=np.uint8)
 
@@ -380,15 +372,17 @@ class _PortSteps:
 
 def compare(recipe, checkpoint=None, seed=0, batch_size=8, iterations=5, warm_up_steps=None,
             images=None, learning_rate=None, beta1=None, tolerances=None, free_running=False,
-            drift_reference=True, progress=None, handled=None):
+            drift_reference=True, progress=None, handled=None, default_images=None):
     """Run the original graph and the port side by side; returns a :class:`Report`.
 
     ``handled``: the models the calling program has, for the fix a wrong checkpoint's message names.
+    ``default_images``: ``(recipe, count, seed) -> uint8 images`` where ``images`` is None
+    (default: :func:`random_images`).
 
     ``checkpoint``: an original checkpoint both sides start from; None for the graph's
     fresh random initialisation (graph seed ``seed``). ``warm_up_steps``: the vanilla
     GAN's discriminator-only steps before the iterations (None: the recipe's 30).
-    ``images``: uint8 real images (None: :func:`default_images`). ``free_running``:
+    ``images``: uint8 real images (None: ``default_images``). ``free_running``:
     compare whole trajectories instead of step by step. ``drift_reference``: run a nudged
     copy of the original beside it and judge training rows against its deviation too.
     Both sides get the same arrays: no colour-order conversion here (that is
@@ -409,7 +403,7 @@ def compare(recipe, checkpoint=None, seed=0, batch_size=8, iterations=5, warm_up
     beta1 = recipe.beta1 if beta1 is None else float(beta1)
     table = _Table(tolerances)
     if images is None:
-        images = default_images(recipe, batch_size * (warm_up + iterations + 1), seed)
+        images = (default_images or random_images)(recipe, batch_size * (warm_up + iterations + 1), seed)
     inputs = _Inputs(recipe, images, batch_size, seed)
 
     say(f"building the original's {original.original_class} graph and the port's {recipe.name} model")
@@ -621,5 +615,5 @@ def _nudged_copy(model_name, batch_size, lr, beta1, seed, values, nudge=True):
     return copy
 
 
-__all__ = ["DRIFT_FACTOR", "TOLERANCES", "Report", "Row", "compare", "default_images",
+__all__ = ["DRIFT_FACTOR", "TOLERANCES", "Report", "Row", "compare", "random_images",
            "inert_variables", "max_abs_difference", "variable_groups"]
