@@ -83,7 +83,7 @@ def seed_int(text):
 
 def checkpoint_choice(text):
     """``--checkpoint``: ``best``, ``latest``, ``auto`` or an iteration number."""
-    from common.run import CHECKPOINT_CHOICES
+    from common.checkpointing import CHECKPOINT_CHOICES
 
     if text in CHECKPOINT_CHOICES:
         return text

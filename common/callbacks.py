@@ -21,7 +21,7 @@ from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 from common import images, losses
 from common.errors import UserError
-from common.run import NonFiniteWeights
+from common.checkpointing import NonFiniteWeights
 
 # Not keras.callbacks.TensorBoard: it logs "batch_d_loss" in logs/train/ at its own batch
 # count (the warm-up included, from 1 again at every fit), adds epoch scalars, and costs
@@ -92,6 +92,10 @@ class StopOnDivergence(keras.callbacks.TerminateOnNaN):
         self.diverged = (iteration, why)
         self.model.stop_training = True
 
+    def other_kept_checkpoint(self):
+        """A checkpoint kept outside the rotation, to name where the rotation holds none."""
+        return None
+
     def checkpoint(self, run, manager, iteration):
         """``run.save``'s path; None, nothing written and training diverged if a weight is not finite."""
         try:
@@ -105,7 +109,7 @@ class StopOnDivergence(keras.callbacks.TerminateOnNaN):
             return
         i, why = self.diverged
         model = self.model
-        kept = manager.latest_checkpoint or "none yet"
+        kept = manager.latest_checkpoint or self.other_kept_checkpoint() or "none yet"
         remedy = "a lower --learning-rate"
         if not model.stable_losses and model.recipe.loss in losses.AS_WRITTEN:
             remedy = ("another --seed, --stable-losses (the original's losses as written overflow once "
@@ -143,6 +147,10 @@ class TrainingMonitor(StopOnDivergence):
         self.written = []
         self.scalars = []  # (iteration, {name: value}) not yet written to TensorBoard
         self._write_scalars = None
+
+    def other_kept_checkpoint(self):
+        best = self.run.best_checkpoint()
+        return f"the best, {best.prefix}" if best is not None else None
 
     def flush_scalars(self):
         """Write the buffered losses to TensorBoard (one compiled call for all of them)."""

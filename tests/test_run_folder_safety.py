@@ -339,3 +339,16 @@ def test_evaluate_warns_that_a_small_sample_is_not_comparable(run_with_best, cap
     status, _, err = run_cli(["evaluate", "--run", run_with_best, "-n", "10"], capsys)
     assert status == 0
     assert "warning: 10 samples scored against" in err and "comparable only at equal counts" in err
+
+
+def test_a_run_resumed_from_best_that_diverges_names_best_as_kept(run_with_best):
+    from common.callbacks import TrainingDiverged, TrainingMonitor
+
+    shutil.rmtree(os.path.join(run_with_best, "checkpoints"))
+    run = RunFolder.open(run_with_best, TINY_RECIPES)
+    model = run.build_model(TINY_RECIPES)
+    monitor = TrainingMonitor(run, run.manager(model), 10, None)
+    monitor.set_model(model)
+    monitor.diverge(3, "losses (d_loss inf) are not finite")
+    with pytest.raises(TrainingDiverged, match=r"the last good checkpoint is kept \(the best, .*best/ckpt-32\)"):
+        monitor.raise_if_diverged(run.manager(model))
