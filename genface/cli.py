@@ -7,12 +7,12 @@ original's ``imresize`` step had, and the scorer (:mod:`genface.scorer`).
 
 import dataclasses
 
-from common import cli, commands, evaluation, export
+from common import cli, commands, evaluation, export, generation
 from common.arguments import positive_float, positive_int
 from common.legacy_tf1 import commands as tf1_commands
 from genface import data
 
-COMMANDS = (commands.TRAIN, commands.GENERATE, export.EXPORT, export.IMPORT_KERAS, *tf1_commands.COMMANDS,
+COMMANDS = (commands.TRAIN, generation.GENERATE, export.EXPORT, export.IMPORT_KERAS, *tf1_commands.COMMANDS,
             dataclasses.replace(evaluation.EVALUATE,
                                 help="score generated faces, and held-out real ones for comparison: Frechet "
                                      "distance in a cartoon-face classifier's features, coverage of each face "

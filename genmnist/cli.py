@@ -2,11 +2,11 @@
 
 import dataclasses
 
-from common import cli, commands, data, evaluation, export
+from common import cli, commands, data, evaluation, export, generation
 from common.legacy_tf1 import commands as tf1_commands
 from genmnist import EMBEDDED
 
-COMMANDS = (commands.TRAIN, commands.GENERATE, export.EXPORT, export.IMPORT_KERAS, *tf1_commands.COMMANDS,
+COMMANDS = (commands.TRAIN, generation.GENERATE, export.EXPORT, export.IMPORT_KERAS, *tf1_commands.COMMANDS,
             dataclasses.replace(evaluation.EVALUATE,
                                 help="score generated digits, and held-out real ones for comparison: "
                                      "classifier score, Frechet distance in a digit classifier's features, "
