@@ -76,7 +76,7 @@ def main(argv=None):
         step += args.every
         minutes = (time.time() - clock) / 60
         raw = generate_images_with_batch_statistics(model, args.batch_size)
-        with model.averaged_generator():
+        with model.averages.in_generator():
             averaged = generate_images(model, SAMPLES, 0, args.batch_size)
         row = {"name": args.name, "iteration": model.iteration, "minutes": round(minutes, 2),
                "raw": scores(scorer, raw), "averaged": scores(scorer, averaged)}

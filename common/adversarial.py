@@ -42,8 +42,8 @@ from common import distribute, losses
 from common.averaging import Averages
 from common.distribute import replica_slice, replicas_in_sync
 from common.optimizers import adam, loss_scaled
-from common.recipes import Recipe, check_ema_decay, check_fidelity, check_precision, lookup_recipe, recipe_changes, \
-    recipe_key
+from common.keras_format import SavedByRecipeName
+from common.recipes import Recipe, check_ema_decay, check_fidelity, check_precision
 
 @contextlib.contextmanager
 def dtype_policy(precision):
@@ -57,7 +57,7 @@ def dtype_policy(precision):
 
 
 @keras.saving.register_keras_serializable(package="gan_port")
-class AdversarialModel(keras.Model):
+class AdversarialModel(SavedByRecipeName, keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
 
     ``compile(d_optimizer=..., g_optimizer=...)`` then ``fit(batches_of_real_images)``;
@@ -118,48 +118,6 @@ class AdversarialModel(keras.Model):
         d_optimizer.build(self.discriminator_variables)
         g_optimizer.build(self.generator_variables)
 
-    # --- the .keras format: config by recipe name, optimisers in the compile config ------
-
-    def get_config(self):
-        config = {"name": self.name, "recipe": recipe_key(self.recipe),
-                  "recipe_changes": recipe_changes(self.recipe), "fidelity": self.fidelity,
-                  "seed": self.seed, "run_config": self.run_config}
-        # Written only when not the default, so default configs read as they always did.
-        if self.precision != "float32":
-            config["precision"] = self.precision
-        if self.fused_discriminator:
-            config["fused_discriminator"] = True
-        if self.ema_decay is not None:
-            config["ema_decay"] = self.ema_decay
-        if self.stable_losses and self.fidelity == "legacy":
-            config["stable_losses"] = True
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        recipe = lookup_recipe(config.pop("recipe"))
-        changes = config.pop("recipe_changes", None) or {}
-        changes = {key: tuple(value) if isinstance(getattr(recipe, key), tuple) else value
-                   for key, value in changes.items()}
-        recipe = dataclasses.replace(recipe, **changes) if changes else recipe
-        for key in ("trainable", "dtype"):
-            config.pop(key, None)
-        return cls(recipe, **config)
-
-    def get_compile_config(self):
-        if not getattr(self, "d_optimizer", None):
-            return {}
-        return {"d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-                "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer)}
-
-    def compile_from_config(self, config):
-        if config:
-            d_optimizer = keras.saving.deserialize_keras_object(config["d_optimizer"])
-            g_optimizer = keras.saving.deserialize_keras_object(config["g_optimizer"])
-            self.compile(d_optimizer=getattr(d_optimizer, "inner_optimizer", d_optimizer),
-                         g_optimizer=getattr(g_optimizer, "inner_optimizer", g_optimizer))
-
     @property
     def discriminator_variables(self):
         return self.discriminator.trainable_variables
@@ -180,7 +138,7 @@ class AdversarialModel(keras.Model):
     @property
     def iteration(self):
         """The original's loop index ``i``: steps after the warm-up (negative during it)."""
-        return int(self.step_counter.numpy()) - self.recipe.pretrain_steps
+        return self.recipe.iteration_of(int(self.step_counter.numpy()))
 
     # --- randomness --------------------------------------------------------------------
 
@@ -228,13 +186,10 @@ class AdversarialModel(keras.Model):
     def discriminator_logits(self, real, fake):
         """D on the real and on the fake images, in two calls as the original made them.
 
-        One call on both batches concatenated gives the same values, but not the same
-        float32 rounding: where a gradient cancels exactly (mean(C(x)) - mean(C(G(z)))
-        through a unit active on every image), the original's two separate sums give 0,
-        the concatenated one a residue of ~1e-9, and Adam's first steps turn that residue
-        into a step of ~0.1 learning rates. See ``common/legacy_tf1/compare.py``. So the
-        one call is an opt-in (``fused_discriminator``): one larger batch for the
-        convolutions and half the per-call overhead.
+        One call on both batches together computes the same values, rounded otherwise, and
+        Adam turns that residue into real steps where a gradient cancels exactly (see
+        docs/fidelity.md and ``common/legacy_tf1/compare.py``); so the one call is the
+        opt-in ``fused_discriminator``.
         """
         if self.fused_discriminator:
             logits = self.critic(tf.concat([real, fake], axis=0))
@@ -355,7 +310,7 @@ class AdversarialModel(keras.Model):
         full_step = self._make_function(self.train_step)
 
         def train_function(iterator):
-            in_warm_up = self.step_counter.numpy() < self.recipe.pretrain_steps
+            in_warm_up = self.recipe.iteration_of(self.step_counter.numpy()) < 0
             return (warm_up_step if in_warm_up else full_step)(iterator)
 
         self.train_function = train_function
@@ -373,26 +328,21 @@ class AdversarialModel(keras.Model):
         """
         if batch_statistics is None:
             batch_statistics = self.fidelity == "legacy"
-        if batch_statistics:
-            outputs = self._generate_batch_stats(z)
-        else:
+        if not batch_statistics:
             outputs = self.generator(z, training=False)
+        elif not self.recipe.batch_norm or self.fidelity == "legacy":
+            # With momentum 1.0 (legacy) a training-mode call leaves the moving statistics be.
+            outputs = self.generator(z, training=True)
+        else:  # fixed fidelity: put the moving statistics back, so generating never moves them
+            saved = [v.numpy() for v in self.generator.non_trainable_variables]
+            outputs = self.generator(z, training=True)
+            for variable, value in zip(self.generator.non_trainable_variables, saved):
+                variable.assign(value)
         return tf.cast(outputs, tf.float32)  # a no-op unless built for mixed precision
 
     def generate(self, z, batch_statistics=None):
         """Images in [0, 1] (unclipped) for latent vectors ``z``; see :meth:`generator_outputs`."""
         return self.recipe.generator_images(self.generator_outputs(z, batch_statistics), self.fidelity)
-
-    def _generate_batch_stats(self, z):
-        # With momentum 1.0 (legacy) a training-mode call leaves the moving statistics as
-        # they are; in fixed fidelity they are put back, so generating never moves them.
-        if not self.recipe.batch_norm or self.fidelity == "legacy":
-            return self.generator(z, training=True)
-        saved = [v.numpy() for v in self.generator.non_trainable_variables]
-        outputs = self.generator(z, training=True)
-        for variable, value in zip(self.generator.non_trainable_variables, saved):
-            variable.assign(value)
-        return outputs
 
     def call(self, z, training=False):
         return tf.cast(self.generator(z, training=training), tf.float32)
@@ -403,19 +353,6 @@ class AdversarialModel(keras.Model):
     def ema_variables(self):
         """The averages of the generator's variables; [] where the model keeps none."""
         return self.averages.variables if self.averages is not None else []
-
-    def use_averaged_weights(self):
-        """Put the averages into the generator for good (see :meth:`Averages.use`)."""
-        self._require_averages().use()
-
-    def averaged_generator(self):
-        """A context: inside it the generator holds the averages, after it its own weights."""
-        return self._require_averages().in_generator()
-
-    def _require_averages(self):
-        if self.averages is None:
-            raise ValueError(f"model {self.name!r} keeps no averaged generator (built without ema_decay)")
-        return self.averages
 
 
 def build_model(recipe: Recipe, fidelity="legacy", seed=0, learning_rate=None, precision="float32",

@@ -114,9 +114,9 @@ class StopOnDivergence(keras.callbacks.TerminateOnNaN):
         if not model.stable_losses and model.recipe.loss in losses.AS_WRITTEN:
             remedy = ("another --seed, --stable-losses (the original's losses as written overflow once "
                       "its discriminator saturates: quirk Q8) or a lower --learning-rate")
-        pretrain = model.recipe.pretrain_steps
         where = (f"at iteration {i}" if i >= 0 else
-                 f"in the warm-up, at discriminator step {i + pretrain + 1} of {pretrain}")
+                 f"in the warm-up, at discriminator step {model.recipe.step_of(i) + 1} of "
+                 f"{model.recipe.step_of(0)}")
         raise TrainingDiverged(f"training diverged {where}: {why}; the last good checkpoint "
                                f"is kept ({kept}); start a new run with {remedy}", iteration=i)
 

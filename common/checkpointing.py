@@ -161,7 +161,7 @@ class Checkpointing:
         every checkpoint reads back whole but none fits the model, ``config.json`` is blamed,
         not the checkpoints. Returns the loaded :class:`Checkpoint`, or None where the run has none.
         """
-        pretrain = model.recipe.pretrain_steps
+        recipe = model.recipe
         best = self.best_checkpoint()
         if which == "best":
             require(best is not None, f"{self.path}: keeps no best checkpoint (train --eval-every N keeps "
@@ -172,12 +172,12 @@ class Checkpointing:
         elif which == "latest" and best is not None:
             candidates.append(best)  # checkpoints/ lost or all damaged: the best is a whole checkpoint too
         elif which not in CHECKPOINT_CHOICES:
-            wanted = int(which) + pretrain
+            wanted = recipe.step_of(int(which))
             candidates = [c for c in candidates if c.step == wanted]
             if not candidates and best is not None and best.step == wanted:
                 candidates = [best]  # rotated out of checkpoints/, kept as the best
             require(candidates, f"{self.path}: no checkpoint at iteration {which}; it has "
-                                f"{self.describe_iterations(pretrain) or 'none'}")
+                                f"{self.describe_iterations(recipe) or 'none'}")
         skipped = []
         for candidate in candidates:
             problem = self._load(model, candidate, expect_partial)
@@ -185,7 +185,7 @@ class Checkpointing:
                 skipped.append((candidate, problem))
                 continue
             self._report_skipped(skipped, best, print_fn)
-            self._refuse_non_finite(model, candidate, pretrain)
+            self._refuse_non_finite(model, candidate)
             if candidate == best:
                 why = {"auto": " (--checkpoint latest for the newest)",
                        "latest": f" (no checkpoint in {self.checkpoint_dir} loads)"}.get(which, "")
@@ -258,12 +258,13 @@ class Checkpointing:
                 gc.collect()  # the failed attempt's objects go now, not after the error is printed
         return problem
 
-    def _refuse_non_finite(self, model, candidate, pretrain):
+    def _refuse_non_finite(self, model, candidate):
         bad = non_finite_variables(model)
         if bad:
             good = self.newest_finite(below=candidate.step)
-            hint = (f"iteration {good.step - pretrain} ({good.prefix}) is the newest good one: pass "
-                    f"--checkpoint {good.step - pretrain}" if good else "no older checkpoint is finite")
+            iteration = model.recipe.iteration_of(good.step) if good else None
+            hint = (f"iteration {iteration} ({good.prefix}) is the newest good one: pass "
+                    f"--checkpoint {iteration}" if good else "no older checkpoint is finite")
             raise UserError(f"{candidate.prefix} holds non-finite weights ({len(bad)} tensors, e.g. "
                             f"{bad[0]}): the run diverged; {hint}")
 
@@ -273,8 +274,8 @@ class Checkpointing:
                 return candidate
         return None
 
-    def describe_iterations(self, pretrain):
-        described = [f"iteration {c.step - pretrain}" for c in self.checkpoints()]
+    def describe_iterations(self, recipe):
+        described = [f"iteration {recipe.iteration_of(c.step)}" for c in self.checkpoints()]
         if self.config.best is not None:
             described.append(f"the best, iteration {self.config.best['iteration']}")
         return ", ".join(described)

@@ -114,7 +114,7 @@ class EvaluationMonitor(keras.callbacks.Callback):
         model = self.model
         if not model.ema_variables:
             return generate_images(model, self.count, self.seed, self.batch_size)
-        with model.averaged_generator():
+        with model.averages.in_generator():
             return generate_images(model, self.count, self.seed, self.batch_size)
 
     def on_train_batch_end(self, batch, logs=None):

@@ -46,6 +46,18 @@ class Recipe:
     batch_norm: bool = False
     description: str = ""
 
+    # The warm-up offset, here alone: a run counts global steps (the data stream, the random
+    # draws, the checkpoints' numbers), the original's loop counted iterations after the
+    # discriminator-only warm-up.
+
+    def iteration_of(self, step):
+        """The original's loop index at global step ``step`` (negative during the warm-up)."""
+        return step - self.pretrain_steps
+
+    def step_of(self, iteration):
+        """The global step at which the original's iteration ``iteration`` runs."""
+        return iteration + self.pretrain_steps
+
     def generator_images(self, outputs, fidelity):
         """Generator outputs to images in [0, 1] (unclipped: the writer clips)."""
         if self.symmetric_data_when_fixed and fidelity == "fixed":

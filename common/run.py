@@ -238,7 +238,7 @@ class RunFolder(Checkpointing):
         loaded = self.restore(model, which=which, expect_partial=expect_partial, print_fn=print_fn)
         require(loaded is not None, f"{self.path}: the run has no checkpoint yet; train it first")
         if averaged and model.ema_variables:
-            model.use_averaged_weights()
+            model.averages.use()
             print_fn(f"using the averaged generator (EMA, decay {model.ema_decay:g}); --no-ema for "
                      f"the raw weights")
         return model

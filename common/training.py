@@ -68,7 +68,7 @@ def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, chec
                                     f"start it again without --resume")
         print_fn(f"resuming from {loaded.prefix} (iteration {max(model.iteration, 0)})")
     manager = run.manager(model)
-    total = recipe.pretrain_steps + steps
+    total = recipe.step_of(steps)
     start = int(model.step_counter.numpy())
     remaining = total - start
     config.steps = steps

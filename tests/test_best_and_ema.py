@@ -207,7 +207,7 @@ def test_generate_uses_the_average_unless_no_ema(ema_runs, tmp_path, capsys):
     model = RunFolder.open(whole, RECIPES).load_model(RECIPES)
     z = latents.sample_latents(4, 100, 0)
     np.testing.assert_allclose(np.load(raw)["raw"], model.generator_outputs(z), atol=1e-6)
-    with model.averaged_generator():
+    with model.averages.in_generator():
         np.testing.assert_allclose(np.load(averaged)["raw"], model.generator_outputs(z), atol=1e-6)
 
 
@@ -230,7 +230,7 @@ def test_the_averaged_generator_normalises_by_its_own_population_statistics(ema_
     raw_statistics = [v.numpy() for v in model.generator.non_trainable_variables]
     z = np.random.default_rng(AVERAGED_STATISTICS_SEED).standard_normal(
         (AVERAGED_STATISTICS_SAMPLES, 100)).astype(np.float32)
-    with model.averaged_generator():
+    with model.averages.in_generator():
         population = model.generator(z, training=False).numpy()  # the re-estimated statistics
         whole_batch = model.generator_outputs(z, batch_statistics=True).numpy()  # all of z's own
         pairs = [(v.numpy(), np.asarray(average)) for v, average in

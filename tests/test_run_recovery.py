@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import commands, data, generation, interrupts, resources, training
+from common import data, generation, interrupts, resources, training
 from common.errors import UserError
 from common.run import RunFolder
 from genmnist import EMBEDDED
@@ -358,7 +358,7 @@ def test_generate_without_batch_statistics_runs_in_chunks_with_the_same_images(t
     model = RunFolder.open(trained, RECIPES).load_model(RECIPES)
     z = np.random.default_rng(0).standard_normal((10, 100)).astype(np.float32)
     whole = np.asarray(model.generator_outputs(z, batch_statistics=False))
-    monkeypatch.setattr(commands, "GENERATE_CHUNK", 3)
+    monkeypatch.setattr(generation, "GENERATE_CHUNK", 3)
     chunked = generation.generate_outputs(model, z, False, "genmnist")
     np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-6)
 

@@ -1,0 +1,55 @@
+"""How a GAN travels in Keras' ``.keras`` format: its config names the recipe by key (the
+recipe holds functions, which JSON cannot), with the fields changed from it; its compile
+config holds both optimisers. Loading looks the key up among the recipes the programs
+registered (:mod:`common.recipes`), so a file cannot name a module to import.
+"""
+
+import dataclasses
+
+import keras
+
+from common.recipes import lookup_recipe, recipe_changes, recipe_key
+
+
+class SavedByRecipeName:
+    """A base of :class:`common.adversarial.AdversarialModel`: its ``.keras`` config."""
+
+    def get_config(self):
+        config = {"name": self.name, "recipe": recipe_key(self.recipe),
+                  "recipe_changes": recipe_changes(self.recipe), "fidelity": self.fidelity,
+                  "seed": self.seed, "run_config": self.run_config}
+        # Written only when not the default, so default configs read as they always did.
+        if self.precision != "float32":
+            config["precision"] = self.precision
+        if self.fused_discriminator:
+            config["fused_discriminator"] = True
+        if self.ema_decay is not None:
+            config["ema_decay"] = self.ema_decay
+        if self.stable_losses and self.fidelity == "legacy":
+            config["stable_losses"] = True
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        recipe = lookup_recipe(config.pop("recipe"))
+        changes = config.pop("recipe_changes", None) or {}
+        changes = {key: tuple(value) if isinstance(getattr(recipe, key), tuple) else value
+                   for key, value in changes.items()}
+        recipe = dataclasses.replace(recipe, **changes) if changes else recipe
+        for key in ("trainable", "dtype"):
+            config.pop(key, None)
+        return cls(recipe, **config)
+
+    def get_compile_config(self):
+        if not getattr(self, "d_optimizer", None):
+            return {}
+        return {"d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+                "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer)}
+
+    def compile_from_config(self, config):
+        if config:
+            d_optimizer = keras.saving.deserialize_keras_object(config["d_optimizer"])
+            g_optimizer = keras.saving.deserialize_keras_object(config["g_optimizer"])
+            self.compile(d_optimizer=getattr(d_optimizer, "inner_optimizer", d_optimizer),
+                         g_optimizer=getattr(g_optimizer, "inner_optimizer", g_optimizer))
