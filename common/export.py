@@ -3,8 +3,9 @@
 ``export`` writes a SavedModel of the generator alone (``keras.export.ExportArchive``) to
 the numbered version folder TensorFlow Serving expects, appearing in one rename. Its
 ``serving_default`` takes ``z`` (float32 ``[None, z_dim]``) and returns ``images`` in [0, 1]
-and ``images_uint8``. It checks ``z`` in the graph (width, NaN), because neither
-``tf.saved_model.load`` nor TensorFlow Serving enforces the declared shape.
+and ``images_uint8``. It checks ``z`` in the graph (rank, width, NaN), because neither
+``tf.saved_model.load`` nor TensorFlow Serving enforces the declared shape, with asserts
+alone, so that the SavedModel converts with LiteRT's builtin operators.
 
 A served model must not depend on which requests share its batch, so batch norm runs in
 inference mode; where a run's moving statistics mean nothing (legacy fidelity, quirk Q2)
@@ -137,45 +138,55 @@ def check_latents(z, z_dim):
     Failures raise ``InvalidArgumentError`` with a message naming the input ``z``: what a
     client of the SavedModel (or of TensorFlow Serving) sees instead of a shape error from
     inside the generator, or NaN images whose uint8 copy would read as black.
+
+    The checks are asserts only, which the LiteRT and ONNX converters drop: the converted
+    files take their input shape from the signature instead. The rank is counted from a
+    data-dependent copy of ``tf.shape(z)``: the graph knows its static rank (2, from the
+    signature), and a plain ``tf.rank`` would be folded to that constant, so a 1-D ``z`` would
+    pass unchecked. The width is read only once the rank is known to be 2.
     """
     shape = tf.shape(z)
-    checks = [
-        tf.debugging.assert_rank(z, 2, message=f"input z: expected a matrix, float32 [batch, {z_dim}]"),
-        tf.debugging.assert_equal(
-            shape[-1], tf.constant(z_dim, shape.dtype),
+    rank = tf.size(tf.boolean_mask(shape, shape >= 0))
+    is_matrix = tf.debugging.assert_equal(
+        rank, tf.constant(2, rank.dtype),
+        message=f"input z: expected a matrix, float32 [batch, {z_dim}] (x below: the rank sent)")
+    with tf.control_dependencies([is_matrix]):
+        width = tf.debugging.assert_equal(
+            tf.shape(z)[-1], tf.constant(z_dim, shape.dtype),
             message=f"input z: wrong width; expected float32 [batch, {z_dim}], rows of {z_dim} "
-                    f"values (x below: the width sent)"),
-    ]
-    with tf.control_dependencies(checks):
+                    f"values (x below: the width sent)")
+    with tf.control_dependencies([is_matrix, width]):
         return tf.debugging.assert_all_finite(
             z, message="input z: NaN or infinite values; send finite latent vectors")
 
 
+def output_channels(images, channel_order, channels):
+    """The images' channels in RGB order, picked by index (a gather, a LiteRT builtin).
+
+    Picking also gives an empty batch its images' shape: oneDNN's 1x1 convolution returns
+    its input's channels for a batch of 0 (``[0, 28, 28, 16]`` for the vanilla GAN). A
+    reshape or a slice to the static shape would be optimised away; a gather is not.
+    """
+    order = list(range(channels))
+    # A generator trained on BGR pixels (the original's cv2 reads) has them reversed.
+    return tf.gather(images, order[::-1] if channel_order == "bgr" else order, axis=-1)
+
+
 def serving_function(generator, recipe, fidelity, batch_stats="population", channel_order="rgb"):
     """What the SavedModel's signature computes: ``z`` to ``{"images", "images_uint8"}``."""
-    z_dim = recipe.z_dim
-    height, width, channels = (int(d) for d in recipe.image_shape)
+    z_dim, channels = recipe.z_dim, int(recipe.image_shape[-1])
 
     def serve(z):
         # The declared [None, z_dim] is not enforced when the signature is called (nor by
-        # TensorFlow Serving): a wrong width would fail deep inside the first matmul.
-        # Refuse it, and non-finite values, with messages that name the input.
+        # TensorFlow Serving): a wrong width or rank would fail deep inside the first
+        # matmul. Refuse them, and non-finite values, with messages that name the input.
         z = check_latents(z, z_dim)
         if batch_stats == "batch":
             outputs = batch_statistics_forward(generator, z)
         else:
             outputs = generator(z, training=False)
         images = recipe.generator_images(outputs, fidelity)
-        if channel_order == "bgr":  # a generator trained on BGR pixels (the original's cv2 reads)
-            images = images[..., ::-1]
-        images = tf.clip_by_value(images, 0.0, 1.0)
-        # An empty batch comes back from the convolutions with their input's channels
-        # ([0, 28, 28, 16] for the vanilla GAN); give it the images' shape. (A cond, not
-        # a reshape: a reshape to the static shape is optimised away.) Any other batch
-        # passes through untouched.
-        images = tf.cond(tf.shape(z)[0] > 0, lambda: images,
-                         lambda: tf.zeros([0, height, width, channels], images.dtype))
-        images = tf.ensure_shape(images, [None, height, width, channels])
+        images = tf.clip_by_value(output_channels(images, channel_order, channels), 0.0, 1.0)
         return {"images": images, "images_uint8": tf.cast(tf.round(images * 255.0), tf.uint8)}
 
     return serve
