@@ -13,6 +13,10 @@ they are re-estimated from many seeded z in a copy of the generator
 (:mod:`common.batch_norm`); ``--legacy-batch-stats`` keeps the original's per-request
 statistics instead.
 
+``export --format tflite`` and ``--format onnx`` write the same generator as a LiteRT or
+ONNX file, converted from a scratch SavedModel and checked in its own runtime against the
+generator's images before it is kept (:mod:`common.export_formats`).
+
 ``export --format keras`` / ``import-keras`` move a whole run (both networks, both
 optimisers' state, the step counter, the settings) as a ``.keras`` file, loaded with safe
 mode on, so it resumes exactly on another machine. The full account: docs/export.md.
@@ -21,6 +25,7 @@ mode on, so it resumes exactly on another machine. The full account: docs/export
 import json
 import os
 import sys
+import tempfile
 import warnings
 
 import keras
@@ -31,6 +36,7 @@ from common.arguments import (Command, add_checkpoint_argument, add_ema_argument
                               positive_int, seed_int)
 from common.batch_norm import batch_norm_layers, reestimate_batch_norm
 from common.errors import UserError, require
+from common.export_formats import FILE_FORMATS, QUANTIZATIONS, SIGNATURE, check_target
 from common.files import replace_atomically
 
 BATCH_STATS_MODES = ("population", "batch")
@@ -38,7 +44,7 @@ BATCH_STATS_MODES = ("population", "batch")
 # the population's (the original's training batches of 128 were 9% off, batch to batch),
 # at about 10 s of CPU time for the vanilla GAN.
 DEFAULT_REESTIMATE_SAMPLES = 20_000
-SIGNATURE = "serving_default"
+CHECK_SEED = 0  # a LiteRT or ONNX file is checked on generate --seed 0 -n 64's z
 
 
 # --- batch-norm statistics --------------------------------------------------------------
@@ -242,6 +248,57 @@ def export_saved_model(model, out_dir, batch_stats="population", version=1, rees
     return target, generator, note
 
 
+# --- LiteRT and ONNX files ---------------------------------------------------------------
+
+
+def reference_generation(model, generator, batch_stats="population", channel_order="rgb"):
+    """``z -> (images in [0, 1], images_uint8)`` as ``generate --z`` computes them, for the
+    generator an export serves.
+
+    Where that is the run's own generator, it is exactly ``generate --z Z.npy`` with
+    ``--batch-statistics no`` (``yes`` for ``--legacy-batch-stats``, on the same batch). A
+    re-estimated generator is the same computation on the re-estimated statistics, which
+    generate does not use: it normalises with the checkpoint's own.
+    """
+    from common.images import to_uint8
+
+    def generate(z):
+        if generator is model.generator:
+            raw = model.generator_outputs(z, batch_statistics=batch_stats == "batch")
+        else:
+            raw = generator(z, training=False)
+        images = np.asarray(model.recipe.generator_images(raw, model.fidelity))
+        if channel_order == "bgr":
+            images = images[..., ::-1]
+        return np.clip(images, 0.0, 1.0), to_uint8(images)
+
+    return generate
+
+
+def export_file(model, path, file_format, quantize="none", batch_stats="population", reestimate=None,
+                samples=DEFAULT_REESTIMATE_SAMPLES, seed=0, channel_order="rgb"):
+    """Write the generator as a checked LiteRT or ONNX file; returns ``(largest, levels, note)``.
+
+    The file is converted from a SavedModel written to a scratch folder, so it computes what
+    ``export`` would have served; ``largest`` and ``levels`` are its largest differences from
+    :func:`reference_generation` (:func:`common.export_formats.write_checked`), and ``note``
+    says how its batch norm normalises.
+    """
+    from common import export_formats
+
+    export_formats.check_target(path, file_format, quantize)
+    with tempfile.TemporaryDirectory(prefix="export-") as scratch:
+        saved, generator, note = export_saved_model(
+            model, os.path.join(scratch, "model"), batch_stats=batch_stats, version=None,
+            reestimate=reestimate, samples=samples, seed=seed, channel_order=channel_order)
+        content = export_formats.convert(saved, file_format, quantize)
+    z = reestimation_latents(export_formats.CHECK_BATCH, model.recipe.z_dim, CHECK_SEED)
+    largest, levels = export_formats.write_checked(
+        path, content, file_format, reference_generation(model, generator, batch_stats, channel_order), z,
+        quantized=quantize != "none")
+    return largest, levels, note
+
+
 # --- the .keras format -------------------------------------------------------------------
 
 
@@ -323,13 +380,21 @@ def _add_export_arguments(parser, family):
     add_ema_argument(parser)
     parser.add_argument("--out", required=True,
                         help="SavedModel: the model folder (the export goes to OUT/1/, the layout "
-                             "TensorFlow Serving reads); --format keras: a FILE.keras")
-    parser.add_argument("--format", choices=("saved_model", "keras"), default="saved_model",
+                             "TensorFlow Serving reads); --format keras: a FILE.keras; tflite: a "
+                             "FILE.tflite; onnx: a FILE.onnx")
+    parser.add_argument("--format", choices=("saved_model", "keras", *FILE_FORMATS), default="saved_model",
                         help="saved_model (default): the generator for TensorFlow Serving or plain "
-                             "TensorFlow; keras: the whole GAN with its optimiser state (and its "
+                             "TensorFlow; tflite: a LiteRT flatbuffer (builtin ops only); onnx: an "
+                             "ONNX file (opset 17). Both hold the SavedModel's computation, are "
+                             "loaded in their own runtime and checked against generate's images "
+                             "before they are kept. keras: the whole GAN with its optimiser state (and its "
                              "averaged generator, if any, beside the raw one), to move a run and "
                              "resume it (see import-keras); it takes the latest checkpoint unless "
                              "--checkpoint says otherwise")
+    parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
+                        help="--format tflite only: float16 stores the weights as float16 (half the "
+                             "size), dynamic as int8 (a quarter); both change the images a little, "
+                             "and the check reports by how much. Default none (float32)")
     versions = parser.add_mutually_exclusive_group()
     versions.add_argument("--version", type=positive_int, default=1,
                           help="the version folder number under --out (default 1)")
@@ -365,10 +430,14 @@ def _run_export(args, family):
     def note(message):
         print(f"{family.prog}: {message}", file=sys.stderr)
 
+    require(args.quantize == "none" or args.format == "tflite",
+            f"--quantize {args.quantize} applies to --format tflite only")
+    if args.format in FILE_FORMATS:
+        check_target(args.out, args.format, args.quantize)  # before the model loads
     if args.format == "keras":
         require(not args.legacy_batch_stats and not args.reestimate_statistics,
-                "--legacy-batch-stats and --reestimate-statistics apply to SavedModel exports; "
-                "a .keras file keeps the model as trained")
+                "--legacy-batch-stats and --reestimate-statistics apply to generator exports (SavedModel, "
+                "tflite, onnx); a .keras file keeps the model as trained")
         require(args.out.endswith(".keras"), f"--out {args.out}: with --format keras, give a FILE.keras")
         which = "latest" if args.checkpoint == "auto" else args.checkpoint  # moving a run: its newest state
         model = run.load_model(family.recipes, expect_partial=False, which=which, print_fn=note)
@@ -379,14 +448,16 @@ def _run_export(args, family):
         return 0
     model = run.load_model(family.recipes, which=args.checkpoint, print_fn=note, averaged=not args.no_ema)
     batch_stats = "batch" if args.legacy_batch_stats else "population"
-    version = None if args.no_version_folder else args.version
     channel_order, why = generator_channel_order(run.config)
     if args.generator_channels != "auto":
         channel_order, why = args.generator_channels, None
-    path, _, note = export_saved_model(
-        model, args.out, batch_stats=batch_stats, version=version,
-        reestimate=True if args.reestimate_statistics else None, samples=args.samples,
-        seed=args.seed, channel_order=channel_order)
+    options = dict(batch_stats=batch_stats, reestimate=True if args.reestimate_statistics else None,
+                   samples=args.samples, seed=args.seed, channel_order=channel_order)
+    if args.format in FILE_FORMATS:
+        largest, levels, note = export_file(model, args.out, args.format, args.quantize, **options)
+    else:
+        path, _, note = export_saved_model(
+            model, args.out, version=None if args.no_version_folder else args.version, **options)
     if note:
         print(f"{family.prog}: {note}")
     if channel_order == "bgr":
@@ -394,10 +465,24 @@ def _run_export(args, family):
               + (f" because {why}" if why else ""))
     recipe = model.recipe
     shape = ", ".join(str(d) for d in recipe.image_shape)
-    print(f"{family.prog}: wrote a SavedModel of the {recipe.name} generator to {path}: signature "
-          f"'{SIGNATURE}' takes z (float32 [None, {recipe.z_dim}]) and returns images (float32 "
-          f"[N, {shape}] in [0, 1]) and images_uint8")
+    takes = (f"takes z (float32 [None, {recipe.z_dim}]) and returns images (float32 [N, {shape}] in [0, 1]) "
+             f"and images_uint8")
+    if args.format == "saved_model":
+        print(f"{family.prog}: wrote a SavedModel of the {recipe.name} generator to {path}: signature "
+              f"'{SIGNATURE}' {takes}")
+        return 0
+    runtime = "ai-edge-litert's interpreter" if args.format == "tflite" else "onnxruntime"
+    weights = {"none": "float32", "float16": "float16", "dynamic": "int8"}[args.quantize]
+    print(f"{family.prog}: wrote {FILE_DESCRIPTIONS[args.format]} ({weights} weights, "
+          f"{os.path.getsize(args.out) / 2 ** 20:.1f} MiB) of the {recipe.name} generator to {args.out}: it "
+          f"{takes}")
+    print(f"{family.prog}: checked in {runtime} against the generator's own images (generate --seed "
+          f"{CHECK_SEED} -n 64's z, as one batch and 4 singly): largest difference {largest:.3g} in "
+          f"images, {levels} uint8 level(s)")
     return 0
+
+
+FILE_DESCRIPTIONS = {"tflite": "a LiteRT flatbuffer", "onnx": "an ONNX file, opset 17"}
 
 
 EXPORT = Command("export", "export a trained generator as a TensorFlow SavedModel (or the whole "
