@@ -82,18 +82,37 @@ def reestimation_latents(count, z_dim, seed):
 
 def inference_generator(model, batch_stats="population", reestimate=None,
                         samples=DEFAULT_REESTIMATE_SAMPLES, seed=0):
-    """The generator an export serves, and a sentence on its batch norm (None if it has none).
+    """The generator an export serves, and a sentence on what it computes (None: nothing to say).
+
+    An export computes in float32 whatever precision the run trained with: its signature
+    promises float32 images, and LiteRT has no bfloat16 kernels. The weights are float32
+    in every precision, so a float32 copy holds them exactly. The model is never changed.
+    """
+    precision = getattr(model, "precision", "float32")
+    served = model.generator if precision == "float32" else copy_generator(model)
+    generator, note = batch_norm_generator(model, served, batch_stats, reestimate, samples, seed)
+    if served is not model.generator:
+        computes = (f"the export computes in float32 (the run trained with {precision}), so its images "
+                    f"differ a little from generate's, which computes in {precision}")
+        note = f"{note}; {computes}" if note else computes
+    return generator, note
+
+
+def batch_norm_generator(model, served, batch_stats="population", reestimate=None,
+                         samples=DEFAULT_REESTIMATE_SAMPLES, seed=0):
+    """``served`` (the model's generator or a float32 copy) with the batch-norm statistics an
+    export uses, and a sentence on them (None if it has no batch norm).
 
     ``reestimate``: None re-estimates the statistics only where they are not valid (see
-    :func:`moving_statistics_problem`); True always; False never. The model is never
-    changed: a re-estimated generator is a copy.
+    :func:`moving_statistics_problem`); True always; False never. Re-estimated statistics go
+    into a copy, never into the model's own generator.
     """
     require(batch_stats in BATCH_STATS_MODES,
             f"batch statistics {batch_stats!r}: expected one of {BATCH_STATS_MODES}")
-    if not batch_norm_layers(model.generator):
-        return model.generator, None
+    if not batch_norm_layers(served):
+        return served, None
     if batch_stats == "batch":
-        return model.generator, (
+        return served, (
             "batch norm uses the statistics of each request's own batch (--legacy-batch-stats, "
             "the original's prediction): outputs depend on the other z in the request, and a "
             "batch of 1 gives the same image for every z")
@@ -104,9 +123,9 @@ def inference_generator(model, batch_stats="population", reestimate=None,
         note = "batch norm uses the run's moving statistics (inference mode)"
         if problem:
             note += f"; WARNING: {problem}"
-        return model.generator, note
+        return served, note
     require(samples >= 2, f"re-estimating batch-norm statistics needs at least 2 samples, got {samples}")
-    generator = copy_generator(model)
+    generator = copy_generator(model) if served is model.generator else served
     reestimate_batch_norm(generator, reestimation_latents(samples, model.recipe.z_dim, seed))
     why = f" because {problem}" if problem else " as asked"
     return generator, (f"re-estimated batch-norm statistics from {samples} generated samples{why}; "
@@ -258,13 +277,16 @@ def reference_generation(model, generator, batch_stats="population", channel_ord
     Where that is the run's own generator, it is exactly ``generate --z Z.npy`` with
     ``--batch-statistics no`` (``yes`` for ``--legacy-batch-stats``, on the same batch). A
     re-estimated generator is the same computation on the re-estimated statistics, which
-    generate does not use: it normalises with the checkpoint's own.
+    generate does not use (it normalises with the checkpoint's own), and a float32 copy of
+    a mixed-precision run's generator the same computation in float32.
     """
     from common.images import to_uint8
 
     def generate(z):
         if generator is model.generator:
             raw = model.generator_outputs(z, batch_statistics=batch_stats == "batch")
+        elif batch_stats == "batch":
+            raw = batch_statistics_forward(generator, tf.constant(z))
         else:
             raw = generator(z, training=False)
         images = np.asarray(model.recipe.generator_images(raw, model.fidelity))
