@@ -52,13 +52,15 @@ def runs(gan_run, face_run, tmp_path_factory):
     faces WGAN-GP with narrow layers (face_run)."""
     root = tmp_path_factory.mktemp("format_runs")
     mnist = mnist_family()
-    for name, model, fidelity in (("gan_fixed", "gan", "fixed"), ("wgan", "wgan", "legacy")):
+    for name, model, fidelity, *options in (("gan_fixed", "gan", "fixed"), ("wgan", "wgan", "legacy"),
+                                            ("gan_bf16", "gan", "legacy", "--precision", "mixed_bfloat16")):
         assert cli.main(mnist, ["train", "--model", model, "--fidelity", fidelity, "--steps", "2",
                                 "--batch-size", "8", "--seed", "4", "--checkpoint-every", "0",
-                                "--out", str(root / name)]) == 0
+                                "--out", str(root / name), *options]) == 0
     faces = dataclasses.replace(face_family(), recipes=TINY_FACE_RECIPES)
     return {"gan": (mnist, gan_run, 100), "gan_fixed": (mnist, str(root / "gan_fixed"), 100),
-            "wgan": (mnist, str(root / "wgan"), 100), "face": (faces, face_run, 128)}
+            "wgan": (mnist, str(root / "wgan"), 100), "face": (faces, face_run, 128),
+            "gan_bf16": (mnist, str(root / "gan_bf16"), 100)}
 
 
 def generated(program, run, z, tmp_path, batch_statistics="no"):
@@ -121,6 +123,21 @@ def test_re_estimated_statistics_are_the_saved_models(runs, file_format, tmp_pat
     batch_statistics = generated(program, run, _z(64, z_dim), tmp_path, "yes")
     assert np.max(np.abs(RUNTIMES[file_format](path, _z(64, z_dim))["images_uint8"].astype(int)
                          - batch_statistics)) > 1  # not the run's own legacy generation
+
+
+def test_a_mixed_precision_run_exports_in_float32(runs, tmp_path, capsys):
+    # LiteRT has no bfloat16 kernels, and the signature promises float32 images.
+    program, run, z_dim = runs["gan_bf16"]
+    path = exported(program, run, tmp_path, "tflite", "--legacy-batch-stats")
+    assert "the export computes in float32 (the run trained with mixed_bfloat16)" in capsys.readouterr().out
+    assert cli.main(program, ["export", "--run", run, "--out", str(tmp_path / "sm"), "--legacy-batch-stats"]) == 0
+    serve = tf.saved_model.load(str(tmp_path / "sm" / "1")).signatures["serving_default"]
+    z = _z(64, z_dim)
+    served = serve(z=tf.constant(z))
+    assert served["images"].dtype == tf.float32
+    outputs = run_tflite(path, z)
+    assert_like(outputs["images_uint8"], served["images_uint8"].numpy())
+    np.testing.assert_allclose(outputs["images"], served["images"].numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize("quantize", ["float16", "dynamic"])
