@@ -63,7 +63,7 @@ class IterationClock(keras.callbacks.Callback):
 
 # --- provenance -----------------------------------------------------------------------------
 
-PACKAGES = ("tensorflow", "keras", "numpy", "scipy", "Pillow")
+PACKAGES = ("tensorflow", "keras", "numpy", "scipy", "Pillow", "ai-edge-litert", "onnxruntime", "tf2onnx")
 # What provenance() returns; a results file made before it existed has a reconstructed
 # record instead: {"commit": ..., "reconstructed": true, "note": ...}.
 PROVENANCE_KEYS = ("commit", "dirty", "modified", "argv", "settings", "versions", "machine", "started", "finished")
@@ -198,6 +198,31 @@ def summary(record):
             f"{box['memory_gib']} GiB; GPUs: {', '.join(box['accelerators'] or []) or 'none'}; "
             f"TensorFlow {record['versions']['tensorflow']}, Keras {record['versions']['keras']}; "
             f"load average {' '.join(map(str, load)) if load else 'unknown'}")
+
+
+def report(results, render, path, settings, started):
+    """Print ``render(results)``; with ``path``, also write the results file (:func:`write_results`)."""
+    print(render(results))
+    if path:
+        write_results(path, results, settings, started)
+        print(f"written to {path}")
+    return 0
+
+
+def print_table(path, render):
+    """Print ``render(record)`` for the results file at ``path``, then its provenance in a line."""
+    with open(path) as handle:
+        record = json.load(handle)
+    print(render(record))
+    print(f"\n{summary(record['provenance'])}")
+    return 0
+
+
+def size_on_disk(path):
+    """Bytes of a file, or of every file under a folder (a SavedModel)."""
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(folder, file)) for folder, _, files in os.walk(path) for file in files)
 
 
 RUN_ROW_FILE = re.compile(r"^.+-seed\d+\.json$")

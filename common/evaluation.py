@@ -7,9 +7,9 @@ generated images, and the same numbers for held-out real images, the ceiling. Fo
 real digits in the classifier's features and the fraction of samples per predicted
 digit. For faces (:class:`genface.scorer.FaceScorer`): the Frechet distance in a
 cartoon-face classifier's features, per-factor coverage, and on request the Kernel
-Inception Distance. The images come from a run folder, an exported SavedModel, or an
-``.npz`` of images. :class:`EvaluationMonitor` logs the scorer's numbers to TensorBoard
-during training (``train --eval-every N``).
+Inception Distance. The images come from a run folder, an exported SavedModel, LiteRT or
+ONNX file, or an ``.npz`` of images. :class:`EvaluationMonitor` logs the scorer's numbers
+to TensorBoard during training (``train --eval-every N``).
 
 A scorer has ``score(images)`` and ``ceiling()`` (dicts for the report), ``about()``
 (the report's header) and ``scalars(result)`` (name -> number, for TensorBoard).
@@ -56,9 +56,22 @@ def generate_from_saved_model(path, count, seed):
                                 f"give the folder written by export")
     serving = tf.saved_model.load(folder).signatures["serving_default"]
     spec = serving.structured_input_signature[1]["z"]
-    z = sample_latents(count, int(spec.shape[-1]), seed)
-    images = np.concatenate([serving(z=tf.constant(z[k:k + 500]))["images"].numpy()
-                             for k in range(0, count, 500)])
+    return generate_with(lambda z: serving(z=tf.constant(z)), int(spec.shape[-1]), count, seed)
+
+
+def generate_from_exported_file(path, count, seed):
+    """Images from a LiteRT or ONNX file written by export, run in its own runtime."""
+    from common.export_formats import Runtime
+
+    require(os.path.isfile(path), f"{path}: no such file; --exported takes a .tflite or .onnx written by export")
+    runtime = Runtime(path)
+    return generate_with(runtime, runtime.z_dim, count, seed)
+
+
+def generate_with(serve, z_dim, count, seed):
+    """``count`` images in [0, 1] from ``serve(z)["images"]``, on seeded z in batches of 500."""
+    z = sample_latents(count, z_dim, seed)
+    images = np.concatenate([np.asarray(serve(z[k:k + 500])["images"]) for k in range(0, count, 500)])
     return np.clip(images, 0.0, 1.0)
 
 
@@ -135,6 +148,8 @@ def _add_arguments(parser, family):
     source.add_argument("--run", help="a run folder written by train")
     source.add_argument("--saved-model", help="a SavedModel folder written by export")
     source.add_argument("--images", help="an .npz with an 'images' array, as generate writes")
+    source.add_argument("--exported", help="a .tflite or .onnx file written by export, run in its own "
+                                           "runtime (ai-edge-litert, onnxruntime)")
     parser.add_argument("-n", type=positive_int, default=2000,
                         help="how many images to generate and score (default 2000, the size of "
                              "the held-out real set)")
@@ -160,6 +175,8 @@ def _run(args, family):
         data = data or config.data  # by default, what the run learnt from
     elif args.saved_model:
         images, source = generate_from_saved_model(args.saved_model, args.n, args.seed), args.saved_model
+    elif args.exported:
+        images, source = generate_from_exported_file(args.exported, args.n, args.seed), args.exported
     else:
         images, source = images_from_file(args.images), args.images
     images = check_images(images, family, source)

@@ -3,14 +3,19 @@
 ``export`` writes a SavedModel of the generator alone (``keras.export.ExportArchive``) to
 the numbered version folder TensorFlow Serving expects, appearing in one rename. Its
 ``serving_default`` takes ``z`` (float32 ``[None, z_dim]``) and returns ``images`` in [0, 1]
-and ``images_uint8``. It checks ``z`` in the graph (width, NaN), because neither
-``tf.saved_model.load`` nor TensorFlow Serving enforces the declared shape.
+and ``images_uint8``. It checks ``z`` in the graph (rank, width, NaN), because neither
+``tf.saved_model.load`` nor TensorFlow Serving enforces the declared shape, with asserts
+alone, so that the SavedModel converts with LiteRT's builtin operators.
 
 A served model must not depend on which requests share its batch, so batch norm runs in
 inference mode; where a run's moving statistics mean nothing (legacy fidelity, quirk Q2)
 they are re-estimated from many seeded z in a copy of the generator
 (:mod:`common.batch_norm`); ``--legacy-batch-stats`` keeps the original's per-request
 statistics instead.
+
+``export --format tflite`` and ``--format onnx`` write the same generator as a LiteRT or
+ONNX file, converted from a scratch SavedModel and checked in its own runtime against the
+generator's images before it is kept (:mod:`common.export_formats`).
 
 ``export --format keras`` / ``import-keras`` move a whole run (both networks, both
 optimisers' state, the step counter, the settings) as a ``.keras`` file, loaded with safe
@@ -20,6 +25,7 @@ mode on, so it resumes exactly on another machine. The full account: docs/export
 import json
 import os
 import sys
+import tempfile
 import warnings
 
 import keras
@@ -31,6 +37,7 @@ from common.arguments import (Command, add_checkpoint_argument, add_ema_argument
                               positive_int, seed_int)
 from common.batch_norm import batch_norm_layers, reestimate_batch_norm
 from common.errors import UserError, require
+from common.export_formats import FILE_FORMATS, QUANTIZATIONS, SIGNATURE, check_target
 from common.files import replace_atomically
 from common.latents import sample_latents
 
@@ -39,7 +46,7 @@ BATCH_STATS_MODES = ("population", "batch")
 # the population's (the original's training batches of 128 were 9% off, batch to batch),
 # at about 10 s of CPU time for the vanilla GAN.
 DEFAULT_REESTIMATE_SAMPLES = 20_000
-SIGNATURE = "serving_default"
+CHECK_SEED = 0  # a LiteRT or ONNX file is checked on generate --seed 0 -n 64's z
 
 
 # --- batch-norm statistics --------------------------------------------------------------
@@ -71,18 +78,37 @@ def copy_generator(model):
 
 def inference_generator(model, batch_stats="population", reestimate=None,
                         samples=DEFAULT_REESTIMATE_SAMPLES, seed=0):
-    """The generator an export serves, and a sentence on its batch norm (None if it has none).
+    """The generator an export serves, and a sentence on what it computes (None: nothing to say).
+
+    An export computes in float32 whatever precision the run trained with: its signature
+    promises float32 images, and LiteRT has no bfloat16 kernels. The weights are float32
+    in every precision, so a float32 copy holds them exactly. The model is never changed.
+    """
+    precision = getattr(model, "precision", "float32")
+    served = model.generator if precision == "float32" else copy_generator(model)
+    generator, note = batch_norm_generator(model, served, batch_stats, reestimate, samples, seed)
+    if served is not model.generator:
+        computes = (f"the export computes in float32 (the run trained with {precision}), so its images "
+                    f"differ a little from generate's, which computes in {precision}")
+        note = f"{note}; {computes}" if note else computes
+    return generator, note
+
+
+def batch_norm_generator(model, served, batch_stats="population", reestimate=None,
+                         samples=DEFAULT_REESTIMATE_SAMPLES, seed=0):
+    """``served`` (the model's generator or a float32 copy) with the batch-norm statistics an
+    export uses, and a sentence on them (None if it has no batch norm).
 
     ``reestimate``: None re-estimates the statistics only where they are not valid (see
-    :func:`moving_statistics_problem`); True always; False never. The model is never
-    changed: a re-estimated generator is a copy.
+    :func:`moving_statistics_problem`); True always; False never. Re-estimated statistics go
+    into a copy, never into the model's own generator.
     """
     require(batch_stats in BATCH_STATS_MODES,
             f"batch statistics {batch_stats!r}: expected one of {BATCH_STATS_MODES}")
-    if not batch_norm_layers(model.generator):
-        return model.generator, None
+    if not batch_norm_layers(served):
+        return served, None
     if batch_stats == "batch":
-        return model.generator, (
+        return served, (
             "batch norm uses the statistics of each request's own batch (--legacy-batch-stats, "
             "the original's prediction): outputs depend on the other z in the request, and a "
             "batch of 1 gives the same image for every z")
@@ -93,11 +119,11 @@ def inference_generator(model, batch_stats="population", reestimate=None,
         note = "batch norm uses the run's moving statistics (inference mode)"
         if problem:
             note += f"; WARNING: {problem}"
-        return model.generator, note
+        return served, note
     require(samples >= 2, f"--samples {samples}: re-estimating batch-norm statistics needs at least 2")
     resources.require_memory(samples * 12 * model.recipe.z_dim, f"re-estimating from --samples {samples} latent vectors",
                              f"give fewer (default {DEFAULT_REESTIMATE_SAMPLES})")
-    generator = copy_generator(model)
+    generator = copy_generator(model) if served is model.generator else served
     reestimate_batch_norm(generator, sample_latents(samples, model.recipe.z_dim, seed))
     why = f" because {problem}" if problem else " as asked"
     return generator, (f"re-estimated batch-norm statistics from {samples} generated samples{why}; "
@@ -135,45 +161,55 @@ def check_latents(z, z_dim):
     Failures raise ``InvalidArgumentError`` with a message naming the input ``z``: what a
     client of the SavedModel (or of TensorFlow Serving) sees instead of a shape error from
     inside the generator, or NaN images whose uint8 copy would read as black.
+
+    The checks are asserts only, which the LiteRT and ONNX converters drop: the converted
+    files take their input shape from the signature instead. The rank is counted from a
+    data-dependent copy of ``tf.shape(z)``: the graph knows its static rank (2, from the
+    signature), and a plain ``tf.rank`` would be folded to that constant, so a 1-D ``z`` would
+    pass unchecked. The width is read only once the rank is known to be 2.
     """
     shape = tf.shape(z)
-    checks = [
-        tf.debugging.assert_rank(z, 2, message=f"input z: expected a matrix, float32 [batch, {z_dim}]"),
-        tf.debugging.assert_equal(
-            shape[-1], tf.constant(z_dim, shape.dtype),
+    rank = tf.size(tf.boolean_mask(shape, shape >= 0))
+    is_matrix = tf.debugging.assert_equal(
+        rank, tf.constant(2, rank.dtype),
+        message=f"input z: expected a matrix, float32 [batch, {z_dim}] (x below: the rank sent)")
+    with tf.control_dependencies([is_matrix]):
+        width = tf.debugging.assert_equal(
+            tf.shape(z)[-1], tf.constant(z_dim, shape.dtype),
             message=f"input z: wrong width; expected float32 [batch, {z_dim}], rows of {z_dim} "
-                    f"values (x below: the width sent)"),
-    ]
-    with tf.control_dependencies(checks):
+                    f"values (x below: the width sent)")
+    with tf.control_dependencies([is_matrix, width]):
         return tf.debugging.assert_all_finite(
             z, message="input z: NaN or infinite values; send finite latent vectors")
 
 
+def output_channels(images, channel_order, channels):
+    """The images' channels in RGB order, picked by index (a gather, a LiteRT builtin).
+
+    Picking also gives an empty batch its images' shape: oneDNN's 1x1 convolution returns
+    its input's channels for a batch of 0 (``[0, 28, 28, 16]`` for the vanilla GAN). A
+    reshape or a slice to the static shape would be optimised away; a gather is not.
+    """
+    order = list(range(channels))
+    # A generator trained on BGR pixels (the original's cv2 reads) has them reversed.
+    return tf.gather(images, order[::-1] if channel_order == "bgr" else order, axis=-1)
+
+
 def serving_function(generator, recipe, fidelity, batch_stats="population", channel_order="rgb"):
     """What the SavedModel's signature computes: ``z`` to ``{"images", "images_uint8"}``."""
-    z_dim = recipe.z_dim
-    height, width, channels = (int(d) for d in recipe.image_shape)
+    z_dim, channels = recipe.z_dim, int(recipe.image_shape[-1])
 
     def serve(z):
         # The declared [None, z_dim] is not enforced when the signature is called (nor by
-        # TensorFlow Serving): a wrong width would fail deep inside the first matmul.
-        # Refuse it, and non-finite values, with messages that name the input.
+        # TensorFlow Serving): a wrong width or rank would fail deep inside the first
+        # matmul. Refuse them, and non-finite values, with messages that name the input.
         z = check_latents(z, z_dim)
         if batch_stats == "batch":
             outputs = batch_statistics_forward(generator, z)
         else:
             outputs = generator(z, training=False)
         images = recipe.generator_images(outputs, fidelity)
-        if channel_order == "bgr":  # a generator trained on BGR pixels (the original's cv2 reads)
-            images = images[..., ::-1]
-        images = tf.clip_by_value(images, 0.0, 1.0)
-        # An empty batch comes back from the convolutions with their input's channels
-        # ([0, 28, 28, 16] for the vanilla GAN); give it the images' shape. (A cond, not
-        # a reshape: a reshape to the static shape is optimised away.) Any other batch
-        # passes through untouched.
-        images = tf.cond(tf.shape(z)[0] > 0, lambda: images,
-                         lambda: tf.zeros([0, height, width, channels], images.dtype))
-        images = tf.ensure_shape(images, [None, height, width, channels])
+        images = tf.clip_by_value(output_channels(images, channel_order, channels), 0.0, 1.0)
         return {"images": images, "images_uint8": tf.cast(tf.round(images * 255.0), tf.uint8)}
 
     return serve
@@ -227,6 +263,60 @@ def export_saved_model(model, out_dir, batch_stats="population", version=1, rees
     # folders and would load a half-written one ("1.partial" is not a number).
     replace_atomically(target, save)
     return target, generator, note
+
+
+# --- LiteRT and ONNX files ---------------------------------------------------------------
+
+
+def reference_generation(model, generator, batch_stats="population", channel_order="rgb"):
+    """``z -> (images in [0, 1], images_uint8)`` as ``generate --z`` computes them, for the
+    generator an export serves.
+
+    Where that is the run's own generator, it is exactly ``generate --z Z.npy`` with
+    ``--batch-statistics no`` (``yes`` for ``--legacy-batch-stats``, on the same batch). A
+    re-estimated generator is the same computation on the re-estimated statistics, which
+    generate does not use (it normalises with the checkpoint's own), and a float32 copy of
+    a mixed-precision run's generator the same computation in float32.
+    """
+    from common.images import to_uint8
+
+    def generate(z):
+        if generator is model.generator:
+            raw = model.generator_outputs(z, batch_statistics=batch_stats == "batch")
+        elif batch_stats == "batch":
+            raw = batch_statistics_forward(generator, tf.constant(z))
+        else:
+            raw = generator(z, training=False)
+        images = np.asarray(model.recipe.generator_images(raw, model.fidelity))
+        if channel_order == "bgr":
+            images = images[..., ::-1]
+        return np.clip(images, 0.0, 1.0), to_uint8(images)
+
+    return generate
+
+
+def export_file(model, path, file_format, quantize="none", batch_stats="population", reestimate=None,
+                samples=DEFAULT_REESTIMATE_SAMPLES, seed=0, channel_order="rgb"):
+    """Write the generator as a checked LiteRT or ONNX file; returns ``(largest, levels, note)``.
+
+    The file is converted from a SavedModel written to a scratch folder, so it computes what
+    ``export`` would have served; ``largest`` and ``levels`` are its largest differences from
+    :func:`reference_generation` (:func:`common.export_formats.write_checked`), and ``note``
+    says how its batch norm normalises.
+    """
+    from common import export_formats
+
+    export_formats.check_target(path, file_format, quantize)
+    with tempfile.TemporaryDirectory(prefix="export-") as scratch:
+        saved, generator, note = export_saved_model(
+            model, os.path.join(scratch, "model"), batch_stats=batch_stats, version=None,
+            reestimate=reestimate, samples=samples, seed=seed, channel_order=channel_order)
+        content = export_formats.convert(saved, file_format, quantize)
+    z = sample_latents(export_formats.CHECK_BATCH, model.recipe.z_dim, CHECK_SEED)
+    largest, levels = export_formats.write_checked(
+        path, content, file_format, reference_generation(model, generator, batch_stats, channel_order), z,
+        quantized=quantize != "none")
+    return largest, levels, note
 
 
 # --- the .keras format -------------------------------------------------------------------
@@ -310,13 +400,21 @@ def _add_export_arguments(parser, family):
     add_ema_argument(parser)
     parser.add_argument("--out", required=True,
                         help="SavedModel: the model folder (the export goes to OUT/1/, the layout "
-                             "TensorFlow Serving reads); --format keras: a FILE.keras")
-    parser.add_argument("--format", choices=("saved_model", "keras"), default="saved_model",
+                             "TensorFlow Serving reads); --format keras: a FILE.keras; tflite: a "
+                             "FILE.tflite; onnx: a FILE.onnx")
+    parser.add_argument("--format", choices=("saved_model", "keras", *FILE_FORMATS), default="saved_model",
                         help="saved_model (default): the generator for TensorFlow Serving or plain "
-                             "TensorFlow; keras: the whole GAN with its optimiser state (and its "
+                             "TensorFlow; tflite: a LiteRT flatbuffer (builtin ops only); onnx: an "
+                             "ONNX file (opset 17). Both hold the SavedModel's computation, are "
+                             "loaded in their own runtime and checked against generate's images "
+                             "before they are kept. keras: the whole GAN with its optimiser state (and its "
                              "averaged generator, if any, beside the raw one), to move a run and "
                              "resume it (see import-keras); it takes the latest checkpoint unless "
                              "--checkpoint says otherwise")
+    parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
+                        help="--format tflite only: float16 stores the weights as float16 (half the "
+                             "size), dynamic as int8 (a quarter); both change the images a little, "
+                             "and the check reports by how much. Default none (float32)")
     versions = parser.add_mutually_exclusive_group()
     versions.add_argument("--version", type=positive_int, default=1,
                           help="the version folder number under --out (default 1)")
@@ -352,10 +450,14 @@ def _run_export(args, family):
     def note(message):
         print(f"{family.prog}: {message}", file=sys.stderr)
 
+    require(args.quantize == "none" or args.format == "tflite",
+            f"--quantize {args.quantize} applies to --format tflite only")
+    if args.format in FILE_FORMATS:
+        check_target(args.out, args.format, args.quantize)  # before the model loads
     if args.format == "keras":
         require(not args.legacy_batch_stats and not args.reestimate_statistics,
-                "--legacy-batch-stats and --reestimate-statistics apply to SavedModel exports; "
-                "a .keras file keeps the model as trained")
+                "--legacy-batch-stats and --reestimate-statistics apply to generator exports (SavedModel, "
+                "tflite, onnx); a .keras file keeps the model as trained")
         require(args.out.endswith(".keras"), f"--out {args.out}: with --format keras, give a FILE.keras")
         which = "latest" if args.checkpoint == "auto" else args.checkpoint  # moving a run: its newest state
         model = run.load_model(family.recipes, expect_partial=False, which=which, print_fn=note)
@@ -366,14 +468,16 @@ def _run_export(args, family):
         return 0
     model = run.load_model(family.recipes, which=args.checkpoint, print_fn=note, averaged=not args.no_ema)
     batch_stats = "batch" if args.legacy_batch_stats else "population"
-    version = None if args.no_version_folder else args.version
     channel_order, why = generator_channel_order(run.config)
     if args.generator_channels != "auto":
         channel_order, why = args.generator_channels, None
-    path, _, note = export_saved_model(
-        model, args.out, batch_stats=batch_stats, version=version,
-        reestimate=True if args.reestimate_statistics else None, samples=args.samples,
-        seed=args.seed, channel_order=channel_order)
+    options = dict(batch_stats=batch_stats, reestimate=True if args.reestimate_statistics else None,
+                   samples=args.samples, seed=args.seed, channel_order=channel_order)
+    if args.format in FILE_FORMATS:
+        largest, levels, note = export_file(model, args.out, args.format, args.quantize, **options)
+    else:
+        path, _, note = export_saved_model(
+            model, args.out, version=None if args.no_version_folder else args.version, **options)
     if note:
         print(f"{family.prog}: {note}")
     if channel_order == "bgr":
@@ -381,10 +485,24 @@ def _run_export(args, family):
               + (f" because {why}" if why else ""))
     recipe = model.recipe
     shape = ", ".join(str(d) for d in recipe.image_shape)
-    print(f"{family.prog}: wrote a SavedModel of the {recipe.name} generator to {path}: signature "
-          f"'{SIGNATURE}' takes z (float32 [None, {recipe.z_dim}]) and returns images (float32 "
-          f"[N, {shape}] in [0, 1]) and images_uint8")
+    takes = (f"takes z (float32 [None, {recipe.z_dim}]) and returns images (float32 [N, {shape}] in [0, 1]) "
+             f"and images_uint8")
+    if args.format == "saved_model":
+        print(f"{family.prog}: wrote a SavedModel of the {recipe.name} generator to {path}: signature "
+              f"'{SIGNATURE}' {takes}")
+        return 0
+    runtime = "ai-edge-litert's interpreter" if args.format == "tflite" else "onnxruntime"
+    weights = {"none": "float32", "float16": "float16", "dynamic": "int8"}[args.quantize]
+    print(f"{family.prog}: wrote {FILE_DESCRIPTIONS[args.format]} ({weights} weights, "
+          f"{os.path.getsize(args.out) / 2 ** 20:.1f} MiB) of the {recipe.name} generator to {args.out}: it "
+          f"{takes}")
+    print(f"{family.prog}: checked in {runtime} against the generator's own images (generate --seed "
+          f"{CHECK_SEED} -n 64's z, as one batch and 4 singly): largest difference {largest:.3g} in "
+          f"images, {levels} uint8 level(s)")
     return 0
+
+
+FILE_DESCRIPTIONS = {"tflite": "a LiteRT flatbuffer", "onnx": "an ONNX file, opset 17"}
 
 
 EXPORT = Command("export", "export a trained generator as a TensorFlow SavedModel (or the whole "

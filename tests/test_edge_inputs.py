@@ -294,6 +294,17 @@ def test_a_z_of_the_wrong_width_is_refused_naming_z(served, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_z_of_the_wrong_rank_is_refused_naming_z(served, kind):
+    # The signature's static [None, z_dim] would let a rank check be folded away; a 1-D z
+    # then failed inside the generator ("In[0] is not a matrix").
+    serve, recipe = served[kind]
+    for shape in ([recipe.z_dim], [1, 1, recipe.z_dim], [], [1]):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=rf"input z: expected a matrix, float32 \[batch, {recipe.z_dim}\]"):
+            serve(z=tf.zeros(shape))
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_a_non_finite_z_is_refused_naming_z(served, kind, bad):
     serve, recipe = served[kind]
