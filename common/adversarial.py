@@ -39,11 +39,11 @@ import keras
 import tensorflow as tf
 
 from common import distribute, losses
-from common.averaging import Averages
+from common.averaging import Averages, check_decay
 from common.distribute import replica_slice, replicas_in_sync
 from common.optimizers import adam, loss_scaled
 from common.keras_format import SavedByRecipeName
-from common.recipes import Recipe, check_ema_decay, check_fidelity, check_precision
+from common.recipes import Recipe, check_fidelity, check_precision
 
 @contextlib.contextmanager
 def dtype_policy(precision):
@@ -101,7 +101,7 @@ class AdversarialModel(SavedByRecipeName, keras.Model):
         # tf.distribute strategy, from building this model by calling it on a data batch
         # (a batch of images, where ``call`` takes latent vectors).
         self.built = True
-        self.ema_decay = check_ema_decay(ema_decay)
+        self.ema_decay = check_decay(ema_decay)
         self.averages = Averages(self, self.ema_decay) if self.ema_decay is not None else None
 
     # --- configuration ---------------------------------------------------------------

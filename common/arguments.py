@@ -61,9 +61,11 @@ def decay_float(text):
     return _float(text, lambda v: 0 < v < 1, "a decay strictly between 0 and 1 (such as 0.999)")
 
 
-def steps_int(text):
-    from common.settings import MAX_STEPS
+# Far beyond any GAN run, and small enough that every stateless draw's step number fits int64.
+MAX_STEPS = 10 ** 9
 
+
+def steps_int(text):
     value = positive_int(text)
     if value > MAX_STEPS:
         raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS} iterations, got {value}")

@@ -18,6 +18,16 @@ AVERAGED_STATISTICS_SAMPLES = 5_000
 AVERAGED_STATISTICS_SEED = 0
 
 
+def check_decay(decay):
+    """``decay`` as a float strictly between 0 and 1; None (no averaged generator) as it is."""
+    if decay is None:
+        return None
+    decay = float(decay)
+    if not 0.0 < decay < 1.0:
+        raise ValueError(f"the averaged generator's decay must lie strictly between 0 and 1, got {decay}")
+    return decay
+
+
 class Averages:
     """``ema = decay * ema + (1 - decay) * w`` for every variable of ``model.generator``."""
 

@@ -25,7 +25,6 @@ import numpy as np
 import tensorflow as tf
 
 from common.errors import UserError, require
-from common.recipes import FIDELITIES
 
 KEEP_CHECKPOINTS = 3
 # --checkpoint values besides an iteration number; "auto": the best checkpoint if the run
@@ -213,23 +212,14 @@ class Checkpointing:
         """Why every checkpoint's files read back but none fits the model: the run's
         ``config.json`` describes another network; names the keys that would fit, if any."""
         config, recipes = self.config, self.recipes or {model.recipe.name: model.recipe}
-        keys = ("model", "fidelity", "z_dim", "ema_decay")
-
-        def alternatives():
-            for name in sorted(recipes, key=lambda n: n != config.model):
-                for fidelity in sorted(FIDELITIES, key=lambda f: f != config.fidelity):
-                    for z_dim in dict.fromkeys((config.z_dim, recipes[name].z_dim)):
-                        for ema_decay in dict.fromkeys((config.ema_decay, None)):
-                            values = dict(zip(keys, (name, fidelity, z_dim, ema_decay)))
-                            if any(getattr(config, key) != value for key, value in values.items()):
-                                yield values
+        keys = config.NETWORK_KEYS
 
         def fits(values):
             trial = type(self)(self.path, dataclasses.replace(config, recipe_changes=None, **values), recipes)
             return trial._load(trial.build_model(recipes), candidate, expect_partial) is None
 
         described = ", ".join(f"{key} {json.dumps(getattr(config, key))}" for key in keys)
-        fitting = next((values for values in alternatives() if fits(values)), None)
+        fitting = next((values for values in config.network_alternatives(recipes) if fits(values)), None)
         if fitting is None:
             return (f"{self.config_path}: describes a network ({described}) that none of the run's "
                     f"checkpoints fits, though their files read back whole; was config.json edited? Put back "

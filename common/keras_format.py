@@ -5,10 +5,14 @@ registered (:mod:`common.recipes`), so a file cannot name a module to import.
 """
 
 import dataclasses
+import inspect
 
 import keras
 
 from common.recipes import lookup_recipe, recipe_changes, recipe_key
+from common.settings import TRAIN_SETTINGS
+
+MODEL_SETTINGS = tuple(setting.name for setting in TRAIN_SETTINGS if setting.builds == "model")
 
 
 class SavedByRecipeName:
@@ -18,15 +22,13 @@ class SavedByRecipeName:
         config = {"name": self.name, "recipe": recipe_key(self.recipe),
                   "recipe_changes": recipe_changes(self.recipe), "fidelity": self.fidelity,
                   "seed": self.seed, "run_config": self.run_config}
-        # Written only when not the default, so default configs read as they always did.
-        if self.precision != "float32":
-            config["precision"] = self.precision
-        if self.fused_discriminator:
-            config["fused_discriminator"] = True
-        if self.ema_decay is not None:
-            config["ema_decay"] = self.ema_decay
-        if self.stable_losses and self.fidelity == "legacy":
-            config["stable_losses"] = True
+        # The model's other settings (common.settings.TRAIN_SETTINGS), written only where they
+        # differ from the constructor's default, so default configs read as they always did.
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if name in config or parameter.default is inspect.Parameter.empty or name not in MODEL_SETTINGS:
+                continue
+            if getattr(self, name) != parameter.default:
+                config[name] = getattr(self, name)
         return config
 
     @classmethod

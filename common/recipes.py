@@ -120,12 +120,3 @@ def check_precision(precision):
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     return precision
-
-
-def check_ema_decay(decay):
-    if decay is None:
-        return None
-    decay = float(decay)
-    if not 0.0 < decay < 1.0:
-        raise ValueError(f"ema_decay must lie strictly between 0 and 1, got {decay}")
-    return decay

@@ -223,10 +223,7 @@ class RunFolder(Checkpointing):
         changes = {key: getattr(config, key) for key in ("z_dim", "beta1")
                    if getattr(config, key) is not None and getattr(config, key) != getattr(recipe, key)}
         changes.update(config.recipe_changes or {})
-        options = {key: getattr(config, key) for key in RunConfig.SPEED_OPTIONS}
-        return build_model(recipe, fidelity=config.fidelity, seed=config.seed,
-                           learning_rate=config.learning_rate, ema_decay=config.ema_decay,
-                           stable_losses=config.stable_losses, **options, **changes)
+        return build_model(recipe, **config.model_arguments(), **changes)
 
     def load_model(self, recipes, expect_partial=True, which="latest", print_fn=print, averaged=False):
         """The run's model at checkpoint ``which`` (see :meth:`restore`).
@@ -239,7 +236,7 @@ class RunFolder(Checkpointing):
         require(loaded is not None, f"{self.path}: the run has no checkpoint yet; train it first")
         if averaged and model.ema_variables:
             model.averages.use()
-            print_fn(f"using the averaged generator (EMA, decay {model.ema_decay:g}); --no-ema for "
+            print_fn(f"using the averaged generator (EMA, decay {model.averages.decay:g}); --no-ema for "
                      f"the raw weights")
         return model
 

@@ -125,8 +125,9 @@ RECIPES = register_recipes({"gan": GAN, "wgan": WGAN})
 # Adam beta1 0.5 (Radford et al. 2016) at the original's learning rate, no warm-up, batch
 # 64, an averaged generator, and the best checkpoint by Frechet distance.
 BEST = Preset(
-    name="best", model="gan", fidelity="fixed", batch_size=64, learning_rate=0.0005, steps=20000,
-    ema_decay=0.999, eval_every=1000,
+    name="best", model="gan",
+    settings=(("fidelity", "fixed"), ("batch_size", 64), ("learning_rate", 0.0005), ("steps", 20000),
+              ("ema_decay", 0.999), ("eval_every", 1000)),
     recipe_changes=(("loss", "hinge"), ("r1_weight", 1.0), ("pretrain_steps", 0), ("beta1", 0.5)),
     description="the vanilla GAN in fixed fidelity with the hinge loss, an R1 penalty (gamma 1), Adam beta1 0.5, no "
                 "warm-up, batch 64, an averaged generator (--ema-decay 0.999) and the best "
