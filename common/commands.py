@@ -2,6 +2,7 @@
 the program's :class:`~common.cli.Family`: a new run, a resumed one, or one started again as
 its ``config.json`` records it."""
 
+import argparse
 import os
 import sys
 
@@ -27,8 +28,10 @@ def _add_train_arguments(parser, family):
         where = groups.get(setting.group, parser)
         help_text = setting.help(family) if callable(setting.help) else setting.help
         choices = setting.choices(family) if callable(setting.choices) else setting.choices
-        if setting.parse is None and choices is None and setting.kind is bool:
+        if setting.kind is bool and callable(setting.default):  # a quirk corrected: always in fixed fidelity
             where.add_argument(setting.option, action="store_const", const=True, default=None, help=help_text)
+        elif setting.kind is bool:  # --no-NAME too, against a preset that sets it
+            where.add_argument(setting.option, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
             where.add_argument(setting.option, type=setting.parse, choices=choices, default=None, help=help_text)
     changeable = [s.option for s in TRAIN_SETTINGS if s.on_resume and s.offered(family)]

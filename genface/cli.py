@@ -85,12 +85,12 @@ def add_face_evaluate_arguments(parser):
 
 
 def family():
-    from genface.models import RECIPES
+    from genface.models import PRESETS, RECIPES
 
     return cli.Family(
         prog="genface",
         description="The faces WGAN-GP of junqiangchen/GAN (TF1), ported to TensorFlow 2 / Keras 3.",
-        recipes=RECIPES, default_model="face", read_data=read_faces,
+        recipes=RECIPES, presets=PRESETS, default_model="face", read_data=read_faces,
         data_help="training faces, 96x96 colour: the original's face_data.csv (image paths in the "
                   "first column, relative to the CSV's folder), a folder of .png/.jpg/.bmp images, "
                   f"or cartoon[:N] for N faces drawn by the project; default: "
