@@ -27,6 +27,9 @@ class Family:
     read_data: Callable  # (path or None, recipe, args) -> uint8 [N, H, W, C]
     data_help: str
     add_data_arguments: Optional[Callable] = None  # extra options for reading data
+    # Those of them that change what is read (genface's resize, skip_bad): config.json records
+    # the ones train was given, and --resume and evaluate read the run's data with them.
+    data_options: tuple = ()
     generate_scale: bool = False  # offer --scale-factor (the original's imresize step)
     # (print_fn, data=None, images=None, options=None) -> a scorer (see common/evaluation.py);
     # data: the --data the generator learnt from, images: those images if already read,

@@ -187,7 +187,7 @@ def _train_locked(out, existed, args, family, strategy):
         _check_resume_settings(run, args)
         steps = args.steps or run.config.steps
         recipe = family.recipes[run.config.model]
-        images = family.read_data(run.config.data, recipe, args)
+        images = family.read_data(run.config.data, recipe, run.config.reading_data(args))
         _note_changed_data(run, images, family)
         if restarting:  # killed before its first checkpoint: start again as config.json records it
             print(f"{family.prog}: {out} has no checkpoint yet; starting the run again with the settings "
@@ -206,7 +206,8 @@ def _train_locked(out, existed, args, family, strategy):
         images = family.read_data(args.data, recipe, args)
         require(config.batch_size <= len(images),
                 f"--batch-size {config.batch_size} is larger than the data set ({len(images)} images)")
-        run = RunFolder.create(out, config.replace(data_fingerprint=data.fingerprint(images)))
+        options = {name: True for name in family.data_options if getattr(args, name, False)} or None
+        run = RunFolder.create(out, config.replace(data_fingerprint=data.fingerprint(images), data_options=options))
     print(f"{family.prog}: {'resuming' if resuming else 'training'} {recipe.name} ({run.config.fidelity} "
           f"fidelity) on {len(images)} images, {steps} iterations, batch {run.config.batch_size}, "
           f"seed {run.config.seed} -> {run.path}")

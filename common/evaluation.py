@@ -172,6 +172,7 @@ def _run(args, family):
     if args.run:
         (images, config), source = generate_from_run(args.run, family, args.n, args.seed, args.checkpoint,
                                                      averaged=not args.no_ema), args.run
+        args = config.reading_data(args, data)  # the run's own data is read as train read it
         data = data or config.data  # by default, what the run learnt from
     elif args.saved_model:
         images, source = generate_from_saved_model(args.saved_model, args.n, args.seed), args.saved_model

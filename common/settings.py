@@ -8,6 +8,7 @@ table (docs/layout.md, "Adding a train option"). The run folder that holds a con
 is :mod:`common.run`.
 """
 
+import argparse
 import dataclasses
 import math
 import os
@@ -276,6 +277,16 @@ class _RunConfigMethods:
     def replace(self, **changes):
         return dataclasses.replace(self, **changes).check("the run configuration")
 
+    def reading_data(self, args, data=None):
+        """``args`` with the run's ``data_options`` (how train read its data, e.g. genface's
+        --resize) switched on where ``data`` (default: the run's own) is the run's data, so
+        that --resume and evaluate read it as train did."""
+        if data is not None and absolute_data_path(data) != self.data:
+            return args
+        recorded = {name: True for name, on in (self.data_options or {}).items()
+                    if on and not getattr(args, name, False)}
+        return argparse.Namespace(**{**vars(args), **recorded}) if recorded else args
+
     def model_arguments(self):
         """``build_model``'s arguments from the recorded settings (the run's recipe aside)."""
         return {s.name: getattr(self, s.name) for s in TRAIN_SETTINGS if s.builds and s.recorded}
@@ -303,6 +314,8 @@ RunConfig = dataclasses.make_dataclass("RunConfig", [
     _field("z_dim", int), _field("image_shape", tuple),
     *(_field(s.name, s.kind, s.absent) for s in _RECORDED if s.absent is not REQUIRED),
     _field("data_fingerprint", Optional[dict], None),  # common.data.fingerprint of what it started on
+    # The options train read its data with, where any was on (genface: {"resize": true}).
+    _field("data_options", Optional[dict], None),
     _field("beta1", Optional[float], None),  # None: the recipe's (an imported TF1 run's own)
     _field("steps_done", int, 0),
     _field("global_step", int, 0),

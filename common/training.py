@@ -27,6 +27,17 @@ class TrainingInterrupted(Exception):
         self.exit_code = 128 + signum
 
 
+class Progress(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar, ended where training ended: on an early stop (``--max-minutes``,
+    a signal, divergence) Keras fills the bar to the full count and divides the time by it
+    ("50000/50000 - 72ms/step" after 1,605 steps of 2.2 s)."""
+
+    def _finalize_progbar(self, logs):
+        if self.model.stop_training and self.target is not None and self.seen < self.target:
+            self.target = self.progbar.target = self.seen
+        super()._finalize_progbar(logs)
+
+
 def fit_steps(model, images, batch_size, seed, start, count, strategy=None, callbacks=(), verbose=0,
               reshuffle=True):
     """``fit`` the model for ``count`` steps from step ``start`` of the data stream.
@@ -38,7 +49,8 @@ def fit_steps(model, images, batch_size, seed, start, count, strategy=None, call
     else:
         stream = distribute.distributed_batches(strategy, images, batch_size, seed, start_step=start, steps=count,
                                                 reshuffle=reshuffle)
-    model.fit(stream, epochs=1, steps_per_epoch=count, callbacks=list(callbacks), verbose=verbose, shuffle=False)
+    callbacks = list(callbacks) + ([Progress()] if verbose else [])
+    model.fit(stream, epochs=1, steps_per_epoch=count, callbacks=callbacks, verbose=verbose, shuffle=False)
 
 
 def train(run, recipes, images, steps, resume=False, checkpoint_every=1000, checkpoint_minutes=10.0,

@@ -95,7 +95,7 @@ def family():
                   "first column, relative to the CSV's folder), a folder of .png/.jpg/.bmp images, "
                   f"or cartoon[:N] for N faces drawn by the project; default: "
                   f"{data.DEFAULT_CARTOON_FACES} cartoon faces",
-        add_data_arguments=add_face_data_arguments, generate_scale=True,
+        add_data_arguments=add_face_data_arguments, data_options=("resize", "skip_bad"), generate_scale=True,
         evaluator=face_scorer, add_evaluate_arguments=add_face_evaluate_arguments,
         commands=COMMANDS, names_data=data.is_cartoon, default_data="cartoon faces drawn by the project",
         default_images=drawn_faces)

@@ -246,6 +246,10 @@ class FaceScorer:
             notes.append("coverage: the cartoon factors as a classifier of cartoon faces reads them; "
                          "on faces that are not cartoon faces they mean little beyond a comparison "
                          "with real_held_out")
+            notes.append("frechet_distance on your own faces: the features were learnt from cartoon "
+                         "faces, so they see colours, outlines and layout, not what makes a photo "
+                         "look real; read it only beside real_held_out, and for a measure that does "
+                         "give --inception-weights (kernel_inception_distance)")
         if self.inception is not None:
             notes.append(f"kernel_inception_distance: unbiased, on up to {self.kid_samples} faces "
                          f"of each set; about 0 for faces like the reference")

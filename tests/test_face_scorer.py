@@ -147,7 +147,7 @@ def test_evaluate_a_run_folder_from_the_command_line(tmp_path, tiny_run, capsys)
     assert report["generated"]["samples"] == 16
     assert report["real_held_out"]["samples"] == QUICK["held_out"]
     assert set(report["generated"]["coverage"]) == set(cartoon.FACTORS)
-    assert not any("mean little" in note for note in report["notes"])
+    assert not any("mean little" in note or "your own faces" in note for note in report["notes"])
 
 
 def test_evaluate_against_own_faces_says_coverage_means_little(tmp_path, quick_scorer, capsys):
@@ -159,7 +159,37 @@ def test_evaluate_against_own_faces_says_coverage_means_little(tmp_path, quick_s
     assert report["reference"].startswith(folder) and "6 faces; 6 more held out" in report["reference"]
     assert report["generated"]["samples"] == 6 and report["real_held_out"]["samples"] == 6
     assert any("mean little" in note for note in report["notes"])
+    assert any(note.startswith("frechet_distance on your own faces") and "--inception-weights" in note
+               for note in report["notes"])
     assert "kernel_inception_distance" not in report["generated"]
+
+
+def test_a_run_trained_with_resize_is_evaluated_and_resumed_as_it_was_read(tmp_path, quick_scorer, capsys):
+    import cv2
+
+    folder = tmp_path / "my photos"
+    folder.mkdir()
+    for k, face in enumerate(cartoon.draw_faces(12, seed=3)):  # 120x100, not the model's 96x96
+        cv2.imwrite(str(folder / f"face {k}.jpg"), cv2.resize(face[..., ::-1], (120, 100)))
+    out = str(tmp_path / "run")
+    assert main(["train", "--data", str(folder), "--resize", "--steps", "1", "--batch-size", "4", "--seed", "1",
+                 "--checkpoint-every", "0", "--out", out]) == 0
+    assert json.loads(open(os.path.join(out, "config.json")).read())["data_options"] == {"resize": True}
+    capsys.readouterr()
+    assert main(["evaluate", "--run", out, "-n", "6"]) == 0  # no --resize: the run's own reading
+    report = json.loads(capsys.readouterr().out)
+    assert report["reference"].startswith(str(folder)) and report["real_held_out"]["samples"] == 6
+    assert main(["evaluate", "--run", out, "--data", str(folder), "-n", "6"]) == 0
+    assert main(["train", "--resume", "--steps", "2", "--out", out]) == 0
+    assert json.loads(open(os.path.join(out, "config.json")).read())["steps_done"] == 2
+    other = tmp_path / "other"  # another folder is read as the command says
+    other.mkdir()
+    for k in range(4):
+        cv2.imwrite(str(other / f"{k}.png"), cv2.resize(cartoon.draw_faces(1, seed=4 + k)[0], (50, 50)))
+    capsys.readouterr()
+    assert main(["evaluate", "--run", out, "--data", str(other), "-n", "6"]) == 2
+    error = capsys.readouterr().err
+    assert "image is 50x50" in error and "pass --resize" in error
 
 
 @pytest.mark.parametrize("images, message", [

@@ -185,6 +185,15 @@ def test_max_minutes_stops_cleanly_with_a_checkpoint_and_resume_goes_on(tmp_path
     assert resumed.iteration == 3
 
 
+def test_the_progress_bar_of_a_run_stopped_early_ends_where_it_stopped(tmp_path, digits, capsys):
+    run = small_run(tmp_path, steps=50)
+    model = training.train(run, RECIPES, digits, 50, max_minutes=1e-9, verbose=2, print_fn=lambda *a: None)
+    done = int(model.step_counter.numpy())
+    bar = [line for line in capsys.readouterr().out.splitlines() if "/step" in line]
+    # The steps the time limit let through, not the 80 asked for (with the warm-up's 30).
+    assert done < 80 and bar and bar[-1].startswith(f"{done}/{done} "), (done, bar)
+
+
 # --- divergence --------------------------------------------------------------------------------
 
 
