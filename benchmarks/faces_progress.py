@@ -19,7 +19,6 @@ import math  # noqa: E402
 import os  # noqa: E402
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
@@ -34,19 +33,30 @@ FACE = 96
 LABEL_WIDTH = 110
 
 
-def logged_scalars(logs_dir, prefix="eval/"):
-    """{tag: {iteration: value}} of every scalar under ``prefix`` in the run's event files."""
+def logged_events(logs_dir, prefix="eval/"):
+    """{tag: [(iteration, wall time, value)]} of every scalar under ``prefix`` in the run's
+    event files, and the earliest and latest wall times of any event (near the run's start
+    and end)."""
     from tensorflow.core.util import event_pb2
 
-    found = {}
+    found, first, last = {}, None, None
     for path in sorted(glob.glob(os.path.join(logs_dir, "**", "events.out.tfevents.*"), recursive=True)):
         for record in tf.data.TFRecordDataset(path):
             event = event_pb2.Event.FromString(record.numpy())
+            first = event.wall_time if first is None else min(first, event.wall_time)
+            last = event.wall_time if last is None else max(last, event.wall_time)
             for value in event.summary.value:
                 if value.tag.startswith(prefix):
                     number = tf.make_ndarray(value.tensor) if value.HasField("tensor") else value.simple_value
-                    found.setdefault(value.tag[len(prefix):], {})[int(event.step)] = float(number)
-    return found
+                    found.setdefault(value.tag[len(prefix):], []).append(
+                        (int(event.step), float(event.wall_time), float(number)))
+    return {tag: sorted(points) for tag, points in found.items()}, first, last
+
+
+def logged_scalars(logs_dir, prefix="eval/"):
+    """{tag: {iteration: value}} of every scalar under ``prefix`` in the run's event files."""
+    return {tag: {step: value for step, _, value in points}
+            for tag, points in logged_events(logs_dir, prefix)[0].items()}
 
 
 def untrained_distance(run, scorer):
@@ -72,14 +82,19 @@ def progress_rows(samples_dir, prefix, iterations, path):
     return path
 
 
-def curve(points, path, title, width=760, height=360):
-    """A line chart of ``points`` [(iteration, value)] on a log value axis (PIL only)."""
+COLOURS = ((200, 40, 40), (40, 90, 200), (30, 150, 60), (120, 120, 120), (200, 130, 20), (140, 60, 170))
+
+
+def curve(points, path, title, width=760, height=360, x_label=""):
+    """A line chart on a log value axis (PIL only): ``points`` [(x, value)], or a dict of
+    such lists by label, each drawn in its own colour with the label in a legend."""
+    series = points if isinstance(points, dict) else {"": points}
     left, right, top, bottom = 70, 20, 30, 40
     canvas = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(canvas)
-    xs = [p[0] for p in points]
-    logs = [math.log10(p[1]) for p in points]
-    x_max = max(xs) or 1
+    every = [p for points in series.values() for p in points]
+    logs = [math.log10(p[1]) for p in every]
+    x_max = math.ceil(max(p[0] for p in every)) or 1
     low, high = math.floor(min(logs)), math.ceil(max(logs))
     high = high if high > low else low + 1
 
@@ -102,10 +117,19 @@ def curve(points, path, title, width=760, height=360):
         px = at(x, low)[0]
         draw.line((px, height - bottom, px, height - bottom + 4), fill="black")
         draw.text((px - 10, height - bottom + 8), str(x), fill="black")
-    draw.line([at(x, v) for x, v in zip(xs, logs)], fill=(200, 40, 40), width=2)
-    for x, v in zip(xs, logs):
-        cx, cy = at(x, v)
-        draw.ellipse((cx - 2, cy - 2, cx + 2, cy + 2), fill=(200, 40, 40))
+    if x_label:
+        draw.text((width - right - 8 * len(x_label), height - 14), x_label, fill="black")
+    for k, (label, points) in enumerate(series.items()):
+        colour = COLOURS[k % len(COLOURS)]
+        xy = [at(x, math.log10(v)) for x, v in points]
+        if len(xy) > 1:
+            draw.line(xy, fill=colour, width=2)
+        for cx, cy in xy:
+            draw.ellipse((cx - 2, cy - 2, cx + 2, cy + 2), fill=colour)
+        if label:
+            draw.line((width - right - 170, top + 12 + 14 * k, width - right - 150, top + 12 + 14 * k),
+                      fill=colour, width=2)
+            draw.text((width - right - 145, top + 6 + 14 * k), label, fill="black")
     draw.text((left, 8), title, fill="black")
     canvas.save(path)
     return path

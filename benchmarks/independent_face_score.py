@@ -12,7 +12,6 @@ classes of each factor show (a class shows when at least 1% of the faces are rea
     python -m benchmarks.independent_face_score faces.npz --json docs/faces/independent.json
 """
 
-import argparse
 import os
 import sys
 
@@ -80,13 +79,7 @@ def read_images(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.independent_face_score",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("images", nargs="+", help=".npz files with an 'images' array (genface generate --out X.npz)")
-    parser.add_argument("--seed", type=int, default=123)
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--json", default=None, help="also write the results, with provenance, to this file")
-    args = parser.parse_args(argv)
+    args = shared.scorer_arguments(argv, "benchmarks.independent_face_score", __doc__, epochs=15)
     started = shared.moment()
     extractor, accuracy, reference, held_out = train_perceptron(args.seed, args.epochs)
     results = {"scorer": f"MLP {SIDE}x{SIDE}x3-512-128 with a head per factor, on {TRAIN} cartoon faces of seed "
@@ -94,10 +87,7 @@ def main(argv=None):
                "held_out_accuracy": accuracy, "real_held_out": score(extractor, reference, held_out),
                "scored": {os.path.basename(path): score(extractor, reference, read_images(path))
                           for path in args.images}}
-    print(results)
-    if args.json:
-        shared.write_results(args.json, results, vars(args), started)
-    return 0
+    return shared.print_and_write(results, args, started)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ classifier score, exp(E KL(p(y|x) || p(y))), and the share of each predicted dig
     python -m benchmarks.independent_score best.npz --json docs/preset/independent.json
 """
 
-import argparse
 import os
 import sys
 
@@ -56,21 +55,13 @@ def score(model, images):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.independent_score", description=__doc__.split("\n\n")[0])
-    parser.add_argument("images", nargs="+", help=".npz files with an 'images' array")
-    parser.add_argument("--seed", type=int, default=123)
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--json", default=None, help="also write the results, with provenance, to this file")
-    args = parser.parse_args(argv)
+    args = shared.scorer_arguments(argv, "benchmarks.independent_score", __doc__, epochs=20)
     started = shared.moment()
     model, accuracy, held_out = train_classifier(args.seed, args.epochs)
     results = {"classifier": "MLP 784-512-256-10 on the embedded sample's training split",
                "held_out_accuracy": round(accuracy, 4), "real_held_out": score(model, held_out),
                "scored": {os.path.basename(path): score(model, read_images(path)) for path in args.images}}
-    print(results)
-    if args.json:
-        shared.write_results(args.json, results, vars(args), started)
-    return 0
+    return shared.print_and_write(results, args, started)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ or compared, so every results file a benchmark writes goes through :func:`write_
 which adds :func:`provenance` under ``"provenance"``.
 """
 
+import argparse
 import dataclasses
 import datetime
 import importlib.metadata
@@ -250,3 +251,22 @@ def read_run_rows(folder):
 def write_results(path, results, settings, started=None):
     """A benchmark's results file: ``results`` (a dict) with ``"provenance"`` added."""
     return write_json(path, {**results, "provenance": provenance(settings, started)})
+
+
+def scorer_arguments(argv, module, doc, epochs):
+    """The command line of an independent scorer (``benchmarks.independent_*``): .npz files
+    of generated images to score, the scorer's own seed and epochs, and where to write."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
+    parser.add_argument("images", nargs="+", help=".npz files with an 'images' array (generate --out X.npz)")
+    parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--json", default=None, help="also write the results, with provenance, to this file")
+    return parser.parse_args(argv)
+
+
+def print_and_write(results, args, started):
+    """Print a benchmark's results and, with ``--json``, write them with their provenance."""
+    print(results)
+    if args.json:
+        write_results(args.json, results, vars(args), started)
+    return 0
