@@ -1,5 +1,5 @@
-"""Rerun the screen that chose ``genface train --preset best`` (docs/faces.md, "How the recipe
-was chosen"): each candidate recipe through ``benchmarks.preset_screen --program genface``,
+"""Rerun the screen that chose ``genface train --preset best`` (docs/faces.md, "How it was
+chosen"): each candidate recipe through ``benchmarks.preset_screen --program genface``,
 as many at a time as there are cores given, each pinned to one of them::
 
     python -m benchmarks.face_screen --cores 0 1 --minutes 24 --out docs/faces/screen

@@ -78,6 +78,23 @@ def short_of_real(report):
             if numbers["classes_shown"] < real[factor]["classes_shown"]}
 
 
+def minutes_to_reach(points, targets=(100.0, 40.0)):
+    """Where the run's curve would cross each target if it went on falling as it fell in the
+    second half of its minutes: a straight line through log distance against log minutes
+    (least squares). A rough guide, not a promise: such curves flatten, so it errs short."""
+    late = [(m, v) for m, v in points if m >= points[-1][0] / 2 and m > 0]
+    if len(late) < 3:
+        return None
+    xs, ys = [math.log(m) for m, _ in late], [math.log(v) for _, v in late]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    if slope >= 0:
+        return {"log_log_slope": round(slope, 3), "note": "not falling"}
+    return {"log_log_slope": round(slope, 3), "fitted_from_minute": round(late[0][0], 1),
+            **{f"minutes_to_{target:g}": round(math.exp(mx + (math.log(target) - my) / slope))
+               for target in targets}}
+
+
 def run_record(label, path, out, samples, load_log):
     run = RunFolder.open(path, RECIPES)
     events, first, last = logged_events(run.logs_dir)
@@ -97,23 +114,6 @@ def run_record(label, path, out, samples, load_log):
                          "factors_short_of_real": short_of_real(report)},
             "extrapolated": minutes_to_reach([((wall - first) / 60, value) for _, wall, value in distances]),
             "load_average_1min": load_while(load_log, first, last)}
-
-
-def minutes_to_reach(points, targets=(100.0, 40.0)):
-    """Where the run's curve would cross each target if it went on falling as it fell in the
-    second half of its minutes: a straight line through log distance against log minutes
-    (least squares). A rough guide, not a promise: such curves flatten, so it errs short."""
-    late = [(m, v) for m, v in points if m >= points[-1][0] / 2 and m > 0]
-    if len(late) < 3:
-        return None
-    xs, ys = [math.log(m) for m, _ in late], [math.log(v) for _, v in late]
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-    if slope >= 0:
-        return {"log_log_slope": round(slope, 3), "note": "not falling"}
-    return {"log_log_slope": round(slope, 3), "fitted_from_minute": round(late[0][0], 1),
-            **{f"minutes_to_{target:g}": round(math.exp(mx + (math.log(target) - my) / slope))
-               for target in targets}}
 
 
 def labelled(image, text):

@@ -2,7 +2,7 @@
 it every N iterations, as the raw generator and as the averaged one.
 
 How the ``--preset best`` recipes were chosen (digits: docs/results.md, "A recipe beyond the
-original's"; faces: docs/faces.md, "How the recipe was chosen"): each candidate is one of the
+original's"; faces: docs/faces.md, "How it was chosen"): each candidate is one of the
 original's models in fixed fidelity with some recipe fields changed. Run candidates side by
 side, each pinned to a core, so that they share the machine alike::
 

@@ -74,7 +74,7 @@ RECIPES = register_recipes({"face": FACE})
 
 
 # A recipe beyond the original's (train --preset best), chosen by screening on the cartoon
-# faces with the networks unchanged: docs/faces.md, "How the recipe was chosen". Fixed
+# faces with the networks unchanged: docs/faces.md, "How it was chosen". Fixed
 # fidelity (one critic score, the penalty's alpha per sample), bfloat16 layers and one
 # critic call on the real and generated batch together (the fastest options on a CPU with
 # AVX-512 BF16), batch 16, an averaged generator and the best checkpoint by Frechet distance.
