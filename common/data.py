@@ -339,6 +339,20 @@ def index_batches(count, batch_size, seed, start_step=0, steps=None, reshuffle=T
     return stream if steps is None else stream.take(steps)
 
 
+def without_autotuning(dataset):
+    """``dataset`` and every pipeline built on it, without ``tf.data``'s autotuning thread.
+
+    That thread sleeps between its rounds for a period that doubles up to a minute, and
+    an iterator's teardown waits for it to wake: at the end of every ``fit`` a run sat
+    idle for up to a minute (docs/speed.md, "Start-up and the first iterations"). Without
+    it ``AUTOTUNE`` still means one parallel call per core, all that a gather or a decode
+    per batch needs.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
 def batches(images, batch_size, seed, start_step=0, steps=None, reshuffle=True):
     """A ``tf.data`` pipeline of float32 batches in [0, 1], starting at batch ``start_step``.
 
@@ -350,7 +364,7 @@ def batches(images, batch_size, seed, start_step=0, steps=None, reshuffle=True):
     count = len(images)
     require(batch_size <= count, f"batch size {batch_size} is larger than the data set "
                                  f"({count} images); lower --batch-size")
-    indices = index_batches(count, batch_size, seed, start_step, steps, reshuffle)
+    indices = without_autotuning(index_batches(count, batch_size, seed, start_step, steps, reshuffle))
     if isinstance(images, ImageFiles):
         return _file_batches(images, indices, batch_size)
     table = tf.constant(images)

@@ -22,7 +22,7 @@ import time
 import keras
 import numpy as np
 
-from common import metrics
+from common import data, metrics
 from common.classifier_cache import load_or_train
 from common.errors import require
 from genface import cartoon
@@ -96,7 +96,8 @@ def train_classifier(seed=0, faces=TRAIN_FACES, held_out=HELD_OUT, reference=REF
                   loss=["sparse_categorical_crossentropy"] * len(FACTORS))
     # Mirrored faces are faces too, with the same factors: twice the variety for nothing.
     flip = keras.layers.RandomFlip("horizontal", seed=seed)
-    stream = (tf.data.Dataset.from_tensor_slices((train_x, tuple(train_y[f] for f in FACTORS)))
+    labels = tuple(train_y[f] for f in FACTORS)
+    stream = (data.without_autotuning(tf.data.Dataset.from_tensor_slices((train_x, labels)))
               .shuffle(faces, seed=seed).batch(BATCH_SIZE)
               .map(lambda x, y: (flip(tf.cast(x, tf.float32) / 255.0, training=True), y))
               .prefetch(tf.data.AUTOTUNE))

@@ -14,7 +14,7 @@ import hashlib
 import keras
 import numpy as np
 
-from common import metrics
+from common import data, metrics
 from common.classifier_cache import load_or_train
 from common.errors import require
 from genmnist import EMBEDDED
@@ -60,7 +60,8 @@ def train_classifier(seed=0, epochs=12, print_fn=print):
                                 keras.layers.RandomRotation(0.04, seed=seed)])
     import tensorflow as tf
 
-    stream = (tf.data.Dataset.from_tensor_slices((train_x.astype(np.float32) / 255.0, train_y))
+    stream = (data.without_autotuning(tf.data.Dataset.from_tensor_slices((train_x.astype(np.float32) / 255.0,
+                                                                           train_y)))
               .shuffle(len(train_x), seed=seed).batch(64)
               .map(lambda x, y: (augment(x, training=True), y)).prefetch(tf.data.AUTOTUNE))
     model.fit(stream, epochs=epochs, shuffle=False, verbose=0)  # the stream is shuffled already

@@ -222,6 +222,14 @@ def test_the_stream_resumes_exactly_at_any_step(fifty):
     assert not np.array_equal(other_seed, full[0])
 
 
+def test_the_training_streams_run_without_the_autotuning_thread_that_stalls_the_end_of_fit(fifty):
+    """Its teardown waits up to a minute for the thread to wake (docs/speed.md)."""
+    x, _ = fifty
+    on_disk = data.ImageFiles(paths=("a.png",) * 50, image_shape=SHAPE, decode=lambda path: x[0][..., None])
+    for images in (x[..., None], on_disk):
+        assert data.batches(images, 8, seed=0, steps=3).options().autotune.enabled is False
+
+
 def test_batch_larger_than_the_data_set_is_refused(fifty):
     x, _ = fifty
     with pytest.raises(UserError, match="batch size 64 is larger than the data set \\(50 images\\)"):
