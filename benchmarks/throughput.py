@@ -103,10 +103,30 @@ def real_images(name, batch_size):
 
 def port_options(variant):
     """The speed options of a port variant: ``port`` (the defaults) or short names joined by '+'."""
+    names = [] if variant in ("port", "two-pass") else [n for n in variant.split("+") if n != "preset"]
     try:
-        return shared.speed_options([] if variant in ("port", "two-pass") else variant.split("+"))
+        return shared.speed_options(names)
     except ValueError as error:
-        raise SystemExit(f"unknown variant {variant!r} ({error}), or 'port', 'two-pass', 'legacy'") from None
+        raise SystemExit(f"unknown variant {variant!r} ({error}), or 'port', 'two-pass', 'legacy', "
+                         f"'preset'") from None
+
+
+def preset_arguments(name, variant):
+    """``build_model``'s arguments for the model's ``--preset best`` in a variant with ``preset``:
+    its recipe changes (the faces' 2 critic steps) and settings, the speed options left to the
+    variant's other names (``preset+bf16+fused`` is the preset as it trains)."""
+    if "preset" not in variant.split("+"):
+        return {}
+    if name == "face":
+        from genface.models import PRESETS
+    else:
+        from genmnist.models import PRESETS
+    chosen = PRESETS["best"]
+    if chosen.model != name:
+        raise SystemExit(f"variant {variant!r}: --preset best is {chosen.model}'s, not {name}'s")
+    settings = {key: value for key, value in chosen.settings
+                if key in ("fidelity", "learning_rate", "ema_decay", "stable_losses")}
+    return {**settings, **chosen.changes}
 
 
 class TwoPassModel(AdversarialModel):
@@ -147,10 +167,10 @@ class LegacySide:
 class PortSide:
     """The port's model in one variant, trained by ``fit`` with ``train``'s callbacks."""
 
-    def __init__(self, name, batch_size, images, options, scratch):
+    def __init__(self, name, batch_size, images, options, scratch, recipe_arguments=None):
         recipe = recipe_of(name)
         keras.utils.set_random_seed(0)
-        self.model = build_model(recipe, seed=0, **options)
+        self.model = build_model(recipe, seed=0, **options, **(recipe_arguments or {}))
         self.images, self.batch_size = images, batch_size
         # Far from any sample-grid iteration (the schedule shows every 100,000th there),
         # so blocks time the plain iterations of a long run.
@@ -176,7 +196,7 @@ class PortSide:
 def make_side(name, variant, batch_size, images, scratch):
     if variant == "legacy":
         return LegacySide(name, batch_size, images)
-    side = PortSide(name, batch_size, images, port_options(variant), scratch)
+    side = PortSide(name, batch_size, images, port_options(variant), scratch, preset_arguments(name, variant))
     if variant == "two-pass":
         side.model.__class__ = TwoPassModel  # before its first step is traced
     return side
