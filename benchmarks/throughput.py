@@ -13,7 +13,11 @@ size, this times the steady-state training iterations of
   original kept), ``bf16`` (``--precision mixed_bfloat16``), ``f16`` (mixed_float16),
   ``jit`` (``--jit-compile``), ``fused`` (``--fused-discriminator``), and combinations
   joined by ``+`` (``bf16+fused``); ``two-pass`` is ``port`` running the generator twice
-  per vanilla-GAN iteration, as the original did (it times the reuse of the pass).
+  per vanilla-GAN iteration, as the original did (it times the reuse of the pass);
+  ``preset`` is the model's ``--preset best`` recipe (the faces: 2 critic steps an
+  iteration, not 5), its speed options left to the other names: ``preset+bf16+fused`` is
+  the preset as it trains; ``FIELD=VALUE`` changes one recipe field, to take an iteration
+  apart (``preset+bf16+fused+discriminator_steps=1+penalty_weight=0``).
 
 Timed blocks of every side take turns (legacy, port, bf16, ..., legacy, port, ...), so
 background load hits all sides alike; each block's first iteration is left out (the fit
@@ -103,30 +107,43 @@ def real_images(name, batch_size):
 
 def port_options(variant):
     """The speed options of a port variant: ``port`` (the defaults) or short names joined by '+'."""
-    names = [] if variant in ("port", "two-pass") else [n for n in variant.split("+") if n != "preset"]
+    names = [] if variant in ("port", "two-pass") else [n for n in variant.split("+") if n != "preset" and "=" not in n]
     try:
         return shared.speed_options(names)
     except ValueError as error:
         raise SystemExit(f"unknown variant {variant!r} ({error}), or 'port', 'two-pass', 'legacy', "
-                         f"'preset'") from None
+                         f"'preset', FIELD=VALUE") from None
 
 
-def preset_arguments(name, variant):
-    """``build_model``'s arguments for the model's ``--preset best`` in a variant with ``preset``:
-    its recipe changes (the faces' 2 critic steps) and settings, the speed options left to the
-    variant's other names (``preset+bf16+fused`` is the preset as it trains)."""
-    if "preset" not in variant.split("+"):
-        return {}
-    if name == "face":
-        from genface.models import PRESETS
-    else:
-        from genmnist.models import PRESETS
-    chosen = PRESETS["best"]
-    if chosen.model != name:
-        raise SystemExit(f"variant {variant!r}: --preset best is {chosen.model}'s, not {name}'s")
-    settings = {key: value for key, value in chosen.settings
-                if key in ("fidelity", "learning_rate", "ema_decay", "stable_losses")}
-    return {**settings, **chosen.changes}
+def recipe_arguments(name, variant):
+    """``build_model``'s arguments beyond the speed options, from a variant's other names.
+
+    ``preset``: the model's ``--preset best``, its recipe changes (the faces' 2 critic
+    steps) and settings, the speed options left to the variant's other names
+    (``preset+bf16+fused`` is the preset as it trains). ``FIELD=VALUE``: one recipe field
+    changed, to take an iteration apart (``discriminator_steps=1``, ``penalty_weight=0``).
+    """
+    names = variant.split("+")
+    arguments = {}
+    if "preset" in names:
+        if name == "face":
+            from genface.models import PRESETS
+        else:
+            from genmnist.models import PRESETS
+        chosen = PRESETS["best"]
+        if chosen.model != name:
+            raise SystemExit(f"variant {variant!r}: --preset best is {chosen.model}'s, not {name}'s")
+        arguments.update((key, value) for key, value in chosen.settings
+                         if key in ("fidelity", "learning_rate", "ema_decay", "stable_losses"))
+        arguments.update(chosen.changes)
+    recipe = recipe_of(name)
+    for change in (n for n in names if "=" in n):
+        field, value = change.split("=", 1)
+        if not hasattr(recipe, field):
+            raise SystemExit(f"variant {variant!r}: the recipe has no field {field!r}")
+        kind = type(getattr(recipe, field))
+        arguments[field] = value.lower() in ("1", "true") if kind is bool else kind(value)
+    return arguments
 
 
 class TwoPassModel(AdversarialModel):
@@ -196,7 +213,7 @@ class PortSide:
 def make_side(name, variant, batch_size, images, scratch):
     if variant == "legacy":
         return LegacySide(name, batch_size, images)
-    side = PortSide(name, batch_size, images, port_options(variant), scratch, preset_arguments(name, variant))
+    side = PortSide(name, batch_size, images, port_options(variant), scratch, recipe_arguments(name, variant))
     if variant == "two-pass":
         side.model.__class__ = TwoPassModel  # before its first step is traced
     return side
@@ -349,9 +366,11 @@ def format_table(results, flops, peaks):
             achieved = dense * side["it_per_s"]
             peak = peaks["bfloat16" if "bf16" in variant else "float32"]
             memory = f"{side['peak_mib']:.0f}" if "peak_mib" in side else "-"
+            # The FLOPs counted are the original's iteration; a changed recipe's does other work.
+            rate = "- | -" if "preset" in variant or "=" in variant else f"{achieved / 1e9:.1f} | {100 * achieved / peak:.0f}%"
             lines.append(f"| {name} | {batch} | {variant} | {side['it_per_s']:.3g} | {side['images_per_s']:.4g} | "
                          f"{side['ratio']:.2f}x | {side['cpu_s_per_it']:.3g} | {side['cpu_ratio']:.3f}x | "
-                         f"{memory} | {achieved / 1e9:.1f} | {100 * achieved / peak:.0f}% |")
+                         f"{memory} | {rate} |")
     lines.append("(baseline: " + ", ".join(f"{r['model']} {r['baseline']}" for r in results) + ")")
     return "\n".join(lines)
 

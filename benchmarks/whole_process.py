@@ -12,7 +12,7 @@ CPU seconds of each run, the times at which its display lines ("iteration 0: ...
 tracing included), the first 30 iterations, and the steady state from iteration 100::
 
     python -m benchmarks.whole_process                                  # gan, 300 iterations, 3 rounds, cpu 1
-    python -m benchmarks.whole_process --before 81702b8 --json docs/speed-startup/whole-process.json
+    python -m benchmarks.whole_process --before 81702b8 --json docs/speed-loop/whole-process-gan-300.json
 """
 
 if not __package__:
