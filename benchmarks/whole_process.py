@@ -79,8 +79,10 @@ def phases(run, steps):
 def checkout_at(revision, scratch):
     """A worktree of this repository at ``revision`` (removed by :func:`remove_checkout`)."""
     path = os.path.join(scratch, f"at-{revision}")
-    subprocess.run(["git", "worktree", "add", "--detach", "--force", path, revision], cwd=shared.ROOT,
-                   check=True, capture_output=True)
+    done = subprocess.run(["git", "worktree", "add", "--detach", "--force", path, revision], cwd=shared.ROOT,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"--before {revision}: git cannot check it out ({done.stderr.strip()})")
     return path
 
 
@@ -134,6 +136,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.batch_size is None:
         args.batch_size = {"gan": 128, "wgan": 64}[args.model]
+    if args.cpu not in os.sched_getaffinity(0):
+        parser.error(f"--cpu {args.cpu} is not a core this process may use: {sorted(os.sched_getaffinity(0))}")
     require_steps = STEADY_FROM + 2
     if args.steps < require_steps:
         parser.error(f"--steps must be at least {require_steps} to time the steady state")
@@ -143,11 +147,12 @@ def main(argv=None):
     out = os.path.join(scratch, "run")
     sides = {name: (command, shared.ROOT)
              for name, command in commands(args.model, args.steps, args.batch_size, args.seed, out).items()}
-    before = checkout_at(args.before, scratch) if args.before else None
-    if before:
-        sides[f"port@{args.before}"] = (sides["port"][0], before)
-    runs = {name: [] for name in sides}
+    before = None
     try:
+        if args.before:
+            before = checkout_at(args.before, scratch)
+            sides[f"port@{args.before}"] = (sides["port"][0], before)
+        runs = {name: [] for name in sides}
         for round_index in range(-1, args.rounds):  # round -1: the warm-up runs
             order = list(sides) if round_index % 2 else list(reversed(sides))
             for name in order:
