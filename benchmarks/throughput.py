@@ -77,6 +77,7 @@ from common.adversarial import AdversarialModel, build_model  # noqa: E402
 from common.callbacks import TrainingMonitor  # noqa: E402
 from common.legacy_tf1.graphs import LegacyGraph  # noqa: E402
 from common.run import RunFolder  # noqa: E402
+from common.settings import SETTINGS  # noqa: E402
 from common.latents import sample_latents  # noqa: E402
 
 DEFAULT_VARIANTS = ("legacy", "port", "fused", "bf16", "bf16+fused", "jit")
@@ -133,8 +134,9 @@ def recipe_arguments(name, variant):
         chosen = PRESETS["best"]
         if chosen.model != name:
             raise SystemExit(f"variant {variant!r}: --preset best is {chosen.model}'s, not {name}'s")
+        # The preset's settings that build the model, the speed options and the seed aside.
         arguments.update((key, value) for key, value in chosen.settings
-                         if key in ("fidelity", "learning_rate", "ema_decay", "stable_losses"))
+                         if SETTINGS[key].builds and key not in shared.SPEED_OPTIONS and key != "seed")
         arguments.update(chosen.changes)
     recipe = recipe_of(name)
     for change in (n for n in names if "=" in n):
@@ -367,7 +369,8 @@ def format_table(results, flops, peaks):
             peak = peaks["bfloat16" if "bf16" in variant else "float32"]
             memory = f"{side['peak_mib']:.0f}" if "peak_mib" in side else "-"
             # The FLOPs counted are the original's iteration; a changed recipe's does other work.
-            rate = "- | -" if "preset" in variant or "=" in variant else f"{achieved / 1e9:.1f} | {100 * achieved / peak:.0f}%"
+            changed = variant != "legacy" and recipe_arguments(name, variant)
+            rate = "- | -" if changed else f"{achieved / 1e9:.1f} | {100 * achieved / peak:.0f}%"
             lines.append(f"| {name} | {batch} | {variant} | {side['it_per_s']:.3g} | {side['images_per_s']:.4g} | "
                          f"{side['ratio']:.2f}x | {side['cpu_s_per_it']:.3g} | {side['cpu_ratio']:.3f}x | "
                          f"{memory} | {rate} |")

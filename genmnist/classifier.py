@@ -13,6 +13,7 @@ import hashlib
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from common import data, metrics
 from common.classifier_cache import load_or_train
@@ -58,8 +59,6 @@ def train_classifier(seed=0, epochs=12, print_fn=print):
     # Small shifts and rotations: 8,000 digits alone stop short of 98% held out.
     augment = keras.Sequential([keras.layers.RandomTranslation(0.1, 0.1, seed=seed),
                                 keras.layers.RandomRotation(0.04, seed=seed)])
-    import tensorflow as tf
-
     stream = (data.without_autotuning(tf.data.Dataset.from_tensor_slices((train_x.astype(np.float32) / 255.0,
                                                                            train_y)))
               .shuffle(len(train_x), seed=seed).batch(64)
