@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from common import data  # noqa: E402
 from common.callbacks import is_display_iteration  # noqa: E402
+from common.errors import UserError  # noqa: E402
 from common.images import save_grid  # noqa: E402
 from common.latents import sample_latents  # noqa: E402
 from common.legacy_tf1.graphs import MODEL_CONFIGS, write_random_checkpoint  # noqa: E402
@@ -63,7 +64,10 @@ def main(argv=None):
                                                         "the embedded sample)")
     parser.add_argument("--out", required=True, help="folder for the sample grids and the TF1 checkpoint")
     args = parser.parse_args(argv)
-    train(args.model, args.steps, args.batch_size, args.seed, args.out, args.data)
+    try:
+        train(args.model, args.steps, args.batch_size, args.seed, args.out, args.data)
+    except UserError as error:
+        raise SystemExit(f"{parser.prog}: {error}") from None
 
 
 if __name__ == "__main__":
